@@ -1,0 +1,1 @@
+"""Shared kernel: identifiers, errors and time helpers that every app may use."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CustodyConfig(AppConfig):
+    name = "jianguan.custody"
+    verbose_name = "在押人员"

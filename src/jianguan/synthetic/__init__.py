@@ -1,0 +1,1 @@
+"""Synthetic data: a believable facility for the demo, tests and benchmarks."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SyntheticConfig(AppConfig):
+    name = "jianguan.synthetic"
+    verbose_name = "合成数据"
