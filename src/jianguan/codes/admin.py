@@ -9,8 +9,8 @@ from django.http import HttpRequest
 
 from jianguan.codes.api import code_entry_save
 from jianguan.codes.models import CodeEntry, CodeTable
+from jianguan.core.actor import actor_of
 from jianguan.core.http import client_address
-from jianguan.org.api import actor_for
 
 
 @admin.register(CodeTable)
@@ -33,7 +33,7 @@ class CodeEntryAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "name_en"]
 
     def save_model(self, request: HttpRequest, obj: CodeEntry, form: Any, change: bool) -> None:
-        actor = actor_for(request.user, address=client_address(request))  # type: ignore[arg-type]
+        actor = actor_of(request.user, address=client_address(request))
         code_entry_save(actor=actor, entry=obj, created=not change)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

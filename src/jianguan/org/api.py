@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from jianguan.audit.api import audit_record
 from jianguan.codes.api import require_code
-from jianguan.core.actor import Actor
+from jianguan.core.actor import Actor, actor_of, post_kinds_of
 from jianguan.core.errors import DomainError, NotFound, PermissionDenied
 from jianguan.org.models import (
     ApiToken,
@@ -30,6 +30,9 @@ from jianguan.org.models import (
 )
 from jianguan.org.permissions import DEFAULT_POST_PERMS, SECOND_FACTOR_POSTS, Perm, PostKind
 from jianguan.outbox.api import event_append
+
+# The session flag set once a user has passed the second factor.
+SECOND_FACTOR_SESSION_KEY = "jianguan_second_factor_ok"
 
 __all__ = [
     "FacilityKind",
@@ -51,22 +54,11 @@ _PARENT_LEVEL = {
 
 
 def post_kinds(user: User) -> tuple[str, ...]:
-    cached = getattr(user, "_jianguan_post_kinds", None)
-    if cached is None:
-        cached = tuple(sorted(user.posts.values_list("kind", flat=True)))
-        user._jianguan_post_kinds = cached  # type: ignore[attr-defined]
-    return cached
+    return post_kinds_of(user)
 
 
 def actor_for(user: User, *, address: str | None = None) -> Actor:
-    unit_code = user.unit.code if user.unit else ""
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        unit_code=unit_code,
-        posts=post_kinds(user),
-        address=address,
-    )
+    return actor_of(user, address=address)
 
 
 def user_perms(user: User) -> frozenset[str]:

@@ -8,9 +8,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
-from jianguan.org.api import needs_second_factor
+from jianguan.org.api import SECOND_FACTOR_SESSION_KEY, needs_second_factor
 
-SECOND_FACTOR_SESSION_KEY = "jianguan_second_factor_ok"
 _OPEN_PREFIXES = ("/login", "/logout", "/static/", "/i18n/")
 
 

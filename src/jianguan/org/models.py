@@ -100,7 +100,6 @@ class User(AbstractUser):
     posts = models.ManyToManyField(Post, verbose_name="岗位", blank=True, related_name="holders")
     totp_secret = models.CharField("动态口令密钥", max_length=64, blank=True, editable=False)
 
-
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"

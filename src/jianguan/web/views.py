@@ -25,6 +25,7 @@ from jianguan.custody.api import (
     roll,
 )
 from jianguan.org.api import (
+    SECOND_FACTOR_SESSION_KEY,
     Perm,
     PostKind,
     access_unit,
@@ -41,7 +42,6 @@ from jianguan.org.api import (
     totp_verify,
     units_facilities,
 )
-from jianguan.org.middleware import SECOND_FACTOR_SESSION_KEY
 
 PAGE_SIZE = 50
 
