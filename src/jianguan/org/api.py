@@ -441,3 +441,7 @@ def user_record_admin_change(*, actor: Actor, user: User, created: bool) -> None
         unit_code=unit_code,
         payload=payload,
     )
+
+
+def user_by_username(username: str) -> User | None:
+    return User.objects.select_related("unit").filter(username=username).first()
