@@ -25,8 +25,9 @@ def codes(db: Any) -> None:
 def tree(codes: None) -> dict[str, Any]:
     """national → 广东 → 广州 (看守所 K01, 拘留所 J01), 深圳 (看守所 K01)."""
     from jianguan.core.actor import Actor
-    from jianguan.org.api import FacilityKind, UnitLevel, unit_create
+    from jianguan.org.api import FacilityKind, UnitLevel, posts_ensure_defaults, unit_create
 
+    posts_ensure_defaults()  # a transactional test's flush removes the migration's posts
     actor = Actor.system("test")
     nation = unit_create(
         actor=actor,

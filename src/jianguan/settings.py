@@ -145,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 # Front-end packages come from npm at install time and are never committed.
 STATICFILES_DIRS = [("vendor", BASE_DIR.parent.parent / "node_modules")]
 STORAGES = {

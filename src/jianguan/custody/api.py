@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from jianguan.audit.api import audit_record
@@ -56,9 +55,11 @@ def audit_list_read(*, actor: Actor, rows: list[Detainee], query: dict[str, Any]
     )
 
 
-@transaction.atomic
 def access_detainee(*, user: Any, actor: Actor, id: uuid.UUID | str) -> Detainee:
-    """One person's record, audited; missing and out-of-scope both answer NotFound (and are audited)."""
+    """One person's record, audited; missing and out-of-scope both answer NotFound (and are audited).
+
+    Not wrapped in a transaction: the audit entry of a refused look-up must survive the NotFound.
+    """
     try:
         detainee = detainee_search(user=user).get(id=id)
     except (Detainee.DoesNotExist, ValueError, ValidationError):

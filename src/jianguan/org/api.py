@@ -62,14 +62,17 @@ def actor_for(user: User, *, address: str | None = None) -> Actor:
 
 
 def user_perms(user: User) -> frozenset[str]:
+    """The permissions of all the user's posts, read in one query and kept for the request."""
     cached = getattr(user, "_jianguan_perms", None)
     if cached is None:
         perms: set[str] = set()
-        if user.is_active:
-            for granted in user.posts.values_list("permissions", flat=True):
-                perms.update(granted)
-        cached = frozenset(perms)
+        kinds: list[str] = []
+        for kind, granted in user.posts.values_list("kind", "permissions"):
+            kinds.append(kind)
+            perms.update(granted)
+        cached = frozenset(perms) if user.is_active else frozenset()
         user._jianguan_perms = cached  # type: ignore[attr-defined]
+        user._jianguan_post_kinds = tuple(sorted(kinds))  # type: ignore[attr-defined]
     return cached
 
 
