@@ -52,6 +52,7 @@ def audit_list_read(*, actor: Actor, rows: list[Detainee], query: dict[str, Any]
         action="detainee.list",
         object_type="detainee",
         detail={"query": query, "ids": [str(d.id) for d in rows]},
+        wait_for_flush=False,
     )
 
 
@@ -72,7 +73,13 @@ def access_detainee(*, user: Any, actor: Actor, id: uuid.UUID | str) -> Detainee
             outcome="DENIED" if exists else "NOT_FOUND",
         )
         raise NotFound("在押人员") from None
-    audit_record(actor=actor, action="detainee.view", object_type="detainee", object_id=detainee.id)
+    audit_record(
+        actor=actor,
+        action="detainee.view",
+        object_type="detainee",
+        object_id=detainee.id,
+        wait_for_flush=False,
+    )
     return detainee
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
@@ -22,16 +23,18 @@ class SecondFactorMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(_OPEN_PREFIXES)
-            and "HTTP_AUTHORIZATION" not in request.META
             and not request.session.get(SECOND_FACTOR_SESSION_KEY)
             and needs_second_factor(user)
         ):
-            if request.path.startswith("/api/"):
+            if not request.path.startswith("/api/"):
+                return redirect("web:login_totp")
+            if "HTTP_AUTHORIZATION" not in request.META:
                 body = {
                     "code": "SECOND_FACTOR_REQUIRED",
                     "message": "请先完成动态口令验证",
                     "field": None,
                 }
                 return JsonResponse(body, status=401)
-            return redirect("web:login_totp")
+            # A machine client's token decides; the half-logged-in session must not count.
+            request.user = AnonymousUser()
         return self.get_response(request)
