@@ -1,0 +1,1 @@
+"""A bare Django project: one JSON view, no database, no middleware — the floor for bench/."""
