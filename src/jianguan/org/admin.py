@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
 
 from jianguan.core.errors import DomainError
@@ -34,7 +35,7 @@ class UnitForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.instance.pk is None:
+        if self.instance._state.adding:  # the UUIDv7 pk exists before the first save
             try:
                 unit_check_new(
                     code=data.get("code", ""),
@@ -105,7 +106,37 @@ class PostAdmin(admin.ModelAdmin):
         post_update(actor=_actor(request), post=obj, permissions=form.cleaned_data["permissions"])
 
 
+def _require_posts(form: forms.ModelForm) -> None:
+    data = form.cleaned_data
+    if not data.get("is_superuser") and "posts" in data and not data["posts"]:
+        form.add_error("posts", "用户必须至少担任一个岗位")
+
+
+class UserAddForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]
+        model = User
+        fields = ("username",)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _require_posts(self)
+        return data
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):  # type: ignore[name-defined]
+        model = User
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _require_posts(self)
+        return data
+
+
 class JianguanUserAdmin(UserAdmin):
+    add_form = UserAddForm
+    form = UserEditForm
     list_display = ["username", "full_name", "unit", "police_number", "is_active"]
     list_filter = ["is_active", "posts", "unit__level"]
     search_fields = ["username", "full_name", "police_number"]
@@ -135,10 +166,8 @@ class JianguanUserAdmin(UserAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        try:
-            user_record_admin_change(actor=_actor(request), user=form.instance, created=not change)
-        except DomainError as exc:
-            messages.warning(request, exc.message)
+        # The form already requires a post; a DomainError here rolls the whole save back.
+        user_record_admin_change(actor=_actor(request), user=form.instance, created=not change)
 
 
 admin.site.register(User, JianguanUserAdmin)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyotp
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -302,6 +303,10 @@ def user_create(
     user = User(
         username=username, full_name=full_name.strip(), unit=unit, police_number=police_number
     )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError("WEAK_PASSWORD", "；".join(exc.messages), field="password") from None
     user.set_password(password)
     user.save()
     user.posts.set(post_rows)
