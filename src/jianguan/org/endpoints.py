@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from jianguan.core.http import client_address
 from jianguan.org.api import (
@@ -62,7 +62,7 @@ def unit_new(request: HttpRequest, payload: UnitIn) -> Any:
         parent=parent,
         facility_kind=payload.facility_kind,
     )
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.post("/users", response={201: UserOut}, summary="新建用户（系统管理）")
@@ -79,10 +79,13 @@ def user_new(request: HttpRequest, payload: UserIn) -> Any:
         posts=payload.posts,
         police_number=payload.police_number,
     )
-    return 201, {
-        "id": created.id,
-        "username": created.username,
-        "full_name": created.full_name,
-        "unit_id": created.unit_id,
-        "posts": list(post_kinds(created)),
-    }
+    return Status(
+        201,
+        {
+            "id": created.id,
+            "username": created.username,
+            "full_name": created.full_name,
+            "unit_id": created.unit_id,
+            "posts": list(post_kinds(created)),
+        },
+    )
