@@ -282,3 +282,16 @@ def test_city_supervisor_reads_a_person_below(people, make_user, sign_in):
     client = sign_in(sup)
     assert client.get(f"/api/v1/detainees/{people['gz_j'].id}").status_code == 200
     assert client.get(f"/api/v1/detainees/{people['sz_k'].id}").status_code == 404
+
+
+def test_list_items_match_the_published_schema(people, make_user, sign_in):
+    """The list is serialised without ninja's output validation, so hold every item to the
+    OpenAPI schema here: exactly its fields, each of its type."""
+    from jianguan.custody.schemas import DetaineeOut, DetaineePage
+
+    officer = make_user("gz_guanjiao", "CUSTODIAN", unit="gz_k")
+    body = sign_in(officer).get("/api/v1/detainees?status=").json()
+    page = DetaineePage.model_validate(body)
+    assert page.count == 2
+    assert all(set(item) == set(DetaineeOut.model_fields) for item in body["items"])
+    assert {i.name for i in page.items} == {"甲一", "甲二"}

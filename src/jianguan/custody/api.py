@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from jianguan.audit.api import audit_record
 from jianguan.core.actor import Actor
@@ -45,15 +45,38 @@ def detainee_search(
     return qs.order_by("-admitted_at", "id")
 
 
-def audit_list_read(*, actor: Actor, rows: list[Detainee], query: dict[str, Any]) -> None:
+def audit_list_read(*, actor: Actor, ids: list[uuid.UUID], query: dict[str, Any]) -> None:
     """Record which people's records a list showed."""
     audit_record(
         actor=actor,
         action="detainee.list",
         object_type="detainee",
-        detail={"query": query, "ids": [str(d.id) for d in rows]},
+        detail={"query": query, "ids": [str(i) for i in ids]},
         wait_for_flush=False,
     )
+
+
+# The columns a list row shows; read as plain values, the list builds no model objects.
+LIST_COLUMNS = (
+    "id",
+    "unit_id",
+    "number",
+    "name",
+    "gender",
+    "birth_date",
+    "nationality",
+    "case_nature",
+    "legal_measure",
+    "litigation_stage",
+    "case_unit",
+    "status",
+    "admitted_at",
+    "left_at",
+)
+
+
+def detainee_rows(qs: QuerySet[Detainee], *, offset: int, limit: int) -> list[dict[str, Any]]:
+    return list(qs.values(*LIST_COLUMNS, cell_number=F("cell__number"))[offset : offset + limit])
 
 
 def access_detainee(*, user: Any, actor: Actor, id: uuid.UUID | str) -> Detainee:

@@ -161,7 +161,7 @@ def detainee_list(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     audit_list_read(
         actor=actor_for(user, address=client_address(request)),
-        rows=rows,
+        ids=[d.id for d in rows],
         query={"status": status, "q": text, "unit": unit_id, "page": page.number},
     )
     context = {
