@@ -9,14 +9,14 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from jianguan.audit.api import audit_record
 from jianguan.codes import idcard
 from jianguan.codes.models import CodeEntry, CodeTable
 from jianguan.core.actor import Actor
 from jianguan.core.errors import DomainError
-from jianguan.outbox.api import event_append
+from jianguan.outbox.api import change_record
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Taiwan residents' residence permits (台湾居民居住证) carry 83, which is no GB/T 2260 province.
@@ -44,13 +44,6 @@ def codes_of(table: str, *, active_only: bool = True) -> list[Code]:
     if active_only:
         qs = qs.filter(is_active=True)
     return [_as_code(e) for e in qs.order_by("code")]
-
-
-def code_name(table: str, code: str) -> str:
-    entry = (
-        CodeEntry.objects.filter(table_id=table, code=code).values_list("name", flat=True).first()
-    )
-    return entry or code
 
 
 def code_names(table: str) -> dict[str, str]:
@@ -136,14 +129,7 @@ def codes_load(*, actor: Actor, directory: Path = DATA_DIR) -> dict[str, int]:
             )
         CodeEntry.objects.filter(table=table).exclude(code__in=listed).update(is_active=False)
         payload = {"table": key, "version": table.version, "count": len(listed)}
-        audit_record(
-            actor=actor,
-            action="codes.loaded",
-            object_type="code_table",
-            object_id=key,
-            detail=payload,
-        )
-        event_append(
+        change_record(
             actor=actor,
             type="codes.loaded",
             aggregate_type="code_table",
@@ -164,7 +150,7 @@ def code_entry_save(*, actor: Actor, entry: CodeEntry, created: bool) -> CodeEnt
             "REQUIRED", "代码和名称不能为空", field="code" if not entry.code else "name"
         )
     entry.save()
-    CodeTable.objects.filter(pk=entry.table_id).update(revision=entry.table.revision + 1)
+    CodeTable.objects.filter(pk=entry.table_id).update(revision=F("revision") + 1)
     payload = {
         "table": entry.table_id,
         "code": entry.code,
@@ -172,14 +158,7 @@ def code_entry_save(*, actor: Actor, entry: CodeEntry, created: bool) -> CodeEnt
         "is_active": entry.is_active,
         "created": created,
     }
-    audit_record(
-        actor=actor,
-        action="code.changed",
-        object_type="code",
-        object_id=f"{entry.table_id}:{entry.code}",
-        detail=payload,
-    )
-    event_append(
+    change_record(
         actor=actor,
         type="code.changed",
         aggregate_type="code_table",

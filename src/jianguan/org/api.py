@@ -30,7 +30,7 @@ from jianguan.org.models import (
     User,
 )
 from jianguan.org.permissions import DEFAULT_POST_PERMS, SECOND_FACTOR_POSTS, Perm, PostKind
-from jianguan.outbox.api import event_append
+from jianguan.outbox.api import change_record
 
 # The session flag set once a user has passed the second factor.
 SECOND_FACTOR_SESSION_KEY = "jianguan_second_factor_ok"
@@ -121,10 +121,6 @@ def access_unit(*, user: User, id: uuid.UUID | str) -> Unit:
             outcome="DENIED",
         )
         raise NotFound("单位") from None
-
-
-def unit_by_code(code: str) -> Unit | None:
-    return Unit.objects.filter(code=code).first()
 
 
 def units_facilities(user: User) -> QuerySet[Unit]:
@@ -221,10 +217,7 @@ def unit_update(*, actor: Actor, unit: Unit, name: str, is_active: bool) -> Unit
 
 
 def _record(actor: Actor, event_type: str, unit: Unit, payload: dict[str, Any]) -> None:
-    audit_record(
-        actor=actor, action=event_type, object_type="unit", object_id=unit.id, detail=payload
-    )
-    event_append(
+    change_record(
         actor=actor,
         type=event_type,
         aggregate_type="unit",
@@ -263,10 +256,7 @@ def post_update(*, actor: Actor, post: Post, permissions: list[str]) -> Post:
     post.permissions = sorted(set(permissions))
     post.save(update_fields=["permissions"])
     payload = {"kind": post.kind, "name": post.name, "permissions": post.permissions}
-    audit_record(
-        actor=actor, action="post.changed", object_type="post", object_id=post.id, detail=payload
-    )
-    event_append(
+    change_record(
         actor=actor,
         type="post.changed",
         aggregate_type="post",
@@ -316,10 +306,7 @@ def user_create(
         "unit": unit.code,
         "posts": sorted(posts),
     }
-    audit_record(
-        actor=actor, action="user.created", object_type="user", object_id=user.id, detail=payload
-    )
-    event_append(
+    change_record(
         actor=actor,
         type="user.created",
         aggregate_type="user",
@@ -438,10 +425,7 @@ def user_record_admin_change(*, actor: Actor, user: User, created: bool) -> None
         "is_active": user.is_active,
     }
     event_type = "user.created" if created else "user.changed"
-    audit_record(
-        actor=actor, action=event_type, object_type="user", object_id=user.id, detail=payload
-    )
-    event_append(
+    change_record(
         actor=actor,
         type=event_type,
         aggregate_type="user",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jianguan.audit.api import audit_record
 from jianguan.core.actor import Actor
 from jianguan.outbox.models import ConsumerState, Consumption, Event
 
@@ -78,6 +79,34 @@ def event_append(
     )
     transaction.on_commit(_wake_consumers)
     return event.id
+
+
+def change_record(
+    *,
+    actor: Actor,
+    type: str,
+    aggregate_type: str,
+    aggregate_id: str | uuid.UUID,
+    unit_code: str,
+    payload: dict[str, Any],
+) -> uuid.UUID:
+    """Record a change both ways in the caller's transaction: an audit entry of who did it
+    and an outbox event for the consumers. Every service write ends with this."""
+    audit_record(
+        actor=actor,
+        action=type,
+        object_type=aggregate_type,
+        object_id=aggregate_id,
+        detail=payload,
+    )
+    return event_append(
+        actor=actor,
+        type=type,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        unit_code=unit_code,
+        payload=payload,
+    )
 
 
 def _wake_consumers() -> None:
@@ -162,13 +191,6 @@ def _as_domain_event(event: Event) -> DomainEvent:
         aggregate_id=event.aggregate_id,
         payload=event.payload,
     )
-
-
-def events_for(*, aggregate_id: str | uuid.UUID) -> list[DomainEvent]:
-    return [
-        _as_domain_event(e)
-        for e in Event.objects.filter(aggregate_id=str(aggregate_id)).order_by("recorded_at", "id")
-    ]
 
 
 def consumer_states() -> list[ConsumerState]:
