@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "jianguan.audit",
     "jianguan.outbox",
     "jianguan.activity",
+    "jianguan.rules",
     "jianguan.housing",
     "jianguan.custody",
     "jianguan.synthetic",
@@ -148,6 +149,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 # Front-end packages come from npm at install time and are never committed.
 STATICFILES_DIRS = [("vendor", BASE_DIR.parent.parent / "node_modules")]
+# Admission photos are personal data: served only through an authenticated, audited view.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,7 +1,10 @@
-"""Public face of custody: find people in custody within the user's scope; every read is audited."""
+"""Public face of custody: find people in custody within the user's scope (every read is
+audited), and the services of the custody core — admission, legal events and deadlines,
+placement, movements, 提讯 and the deadline notices — for the edges (web, API) to call."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,10 +15,89 @@ from django.db.models import Count, F, Q, QuerySet
 from jianguan.audit.api import audit_record
 from jianguan.core.actor import Actor
 from jianguan.core.errors import NotFound
-from jianguan.custody.models import HELD_STATUSES, Detainee, DetaineeStatus
+from jianguan.custody.admission import (
+    DISPOSITIONS,
+    HEALTH_FLAGS,
+    HEALTH_ITEMS,
+    INTERVIEW_ITEMS,
+    STEPS,
+    admission_add_photo,
+    admission_complete,
+    admission_refuse,
+    admission_save_step,
+    admission_start,
+    steps_missing,
+)
+from jianguan.custody.admission_rules import DOCUMENT_KINDS
+from jianguan.custody.deadlines import APPROVAL_LEVELS, FACT_KINDS
+from jianguan.custody.interrogation import interrogation_end, interrogation_request
+from jianguan.custody.legal import legal_event_record
+from jianguan.custody.models import (
+    HELD_STATUSES,
+    Admission,
+    AdmissionFile,
+    AdmissionStatus,
+    Deadline,
+    DeadlineNotice,
+    Detainee,
+    DetaineeStatus,
+    Interrogation,
+    LegalEvent,
+    Movement,
+    MovementKind,
+    NoticeKind,
+    PlacementOverride,
+    ReviewStatus,
+)
+from jianguan.custody.movements import movement_record, roll_by_cell, unplaced
+from jianguan.custody.notices import deadline_watch, notice_handle, notices_open
+from jianguan.custody.placement import cell_assign, cell_verdicts, override_review, overrides_in
 from jianguan.org.api import Perm, has_perm, scope_unit_ids
 
-__all__ = ["HELD_STATUSES", "Detainee", "DetaineeStatus"]
+__all__ = [
+    "APPROVAL_LEVELS",
+    "DISPOSITIONS",
+    "DOCUMENT_KINDS",
+    "FACT_KINDS",
+    "HEALTH_FLAGS",
+    "HEALTH_ITEMS",
+    "HELD_STATUSES",
+    "INTERVIEW_ITEMS",
+    "STEPS",
+    "Admission",
+    "AdmissionFile",
+    "AdmissionStatus",
+    "Deadline",
+    "DeadlineNotice",
+    "Detainee",
+    "DetaineeStatus",
+    "Interrogation",
+    "LegalEvent",
+    "Movement",
+    "MovementKind",
+    "NoticeKind",
+    "PlacementOverride",
+    "ReviewStatus",
+    "admission_add_photo",
+    "admission_complete",
+    "admission_refuse",
+    "admission_save_step",
+    "admission_start",
+    "cell_assign",
+    "cell_verdicts",
+    "deadline_watch",
+    "interrogation_end",
+    "interrogation_request",
+    "legal_event_record",
+    "movement_record",
+    "notice_handle",
+    "notices_open",
+    "override_review",
+    "overrides_in",
+    "roll_by_cell",
+    "steps_missing",
+    "unplaced",
+]
 
 
 def detainees_visible(user: Any) -> QuerySet[Detainee]:
@@ -139,3 +221,130 @@ def held_by_unit(*, user: Any) -> dict[uuid.UUID, int]:
         .annotate(n=Count("id"))
     )
     return {r["unit_id"]: r["n"] for r in rows}
+
+
+# --- custody core selectors ------------------------------------------------------------------
+
+
+def admissions_open(user: Any) -> QuerySet[Admission]:
+    """Admissions in progress at the user's facilities (收押 post)."""
+    if not has_perm(user, Perm.DETAINEE_ADMIT):
+        return Admission.objects.none()
+    return Admission.objects.filter(
+        unit_id__in=scope_unit_ids(user), status=AdmissionStatus.DRAFT
+    ).order_by("-updated_at")
+
+
+def access_admission(*, user: Any, id: uuid.UUID | str) -> Admission:
+    if not has_perm(user, Perm.DETAINEE_ADMIT):
+        raise NotFound("收押登记")
+    try:
+        return (
+            Admission.objects.select_related("unit", "detainee")
+            .filter(unit_id__in=scope_unit_ids(user))
+            .get(id=id)
+        )
+    except (Admission.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("收押登记") from None
+
+
+# Board colours: how close a clock is to its end. The law sets the notice times; these bands
+# are a display setting (practice).
+URGENCY_BANDS = (
+    (dt.timedelta(0), "expired", "已超期"),
+    (dt.timedelta(days=1), "critical", "1日内届满"),
+    (dt.timedelta(days=3), "urgent", "3日内届满"),
+    (dt.timedelta(days=7), "soon", "7日内届满"),
+)
+
+
+def urgency(expires_at: dt.datetime | None, now: dt.datetime) -> tuple[str, str]:
+    if expires_at is None:
+        return "suspended", "暂停计算"
+    left = expires_at - now
+    for limit, key, label in URGENCY_BANDS:
+        if left <= limit:
+            return key, label
+    return "normal", "正常"
+
+
+def deadline_board(
+    *, user: Any, case_unit: str = "", clock: str = "", unit_id: uuid.UUID | None = None
+) -> QuerySet[Deadline]:
+    """Every running custody clock in scope, the nearest end first (期限看板)."""
+    if not has_perm(user, Perm.DETAINEE_VIEW):
+        return Deadline.objects.none()
+    qs = Deadline.objects.filter(
+        unit_id__in=scope_unit_ids(user),
+        state__in=("RUNNING", "SUSPENDED"),
+        governs_custody=True,
+        detainee__status__in=HELD_STATUSES,
+    ).select_related("detainee", "unit")
+    if case_unit:
+        qs = qs.filter(detainee__case_unit=case_unit)
+    if clock:
+        qs = qs.filter(clock=clock)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
+    return qs.order_by(F("expires_at").asc(nulls_last=True), "detainee__number")
+
+
+def case_units_in_scope(user: Any) -> list[str]:
+    return list(
+        detainees_visible(user)
+        .filter(status__in=HELD_STATUSES)
+        .exclude(case_unit="")
+        .order_by("case_unit")
+        .values_list("case_unit", flat=True)
+        .distinct()
+    )
+
+
+def deadlines_of(detainee: Detainee) -> QuerySet[Deadline]:
+    return detainee.deadlines.order_by(F("expires_at").asc(nulls_last=True))
+
+
+def legal_events_of(detainee: Detainee) -> QuerySet[LegalEvent]:
+    return detainee.legal_events.order_by("at", "id")
+
+
+def movements_of(detainee: Detainee) -> QuerySet[Movement]:
+    return detainee.movements.select_related("from_cell", "to_cell").order_by("-at")
+
+
+def access_notice(*, user: Any, id: uuid.UUID | str) -> DeadlineNotice:
+    try:
+        return (
+            DeadlineNotice.objects.select_related("detainee", "unit")
+            .filter(unit_id__in=scope_unit_ids(user))
+            .get(id=id)
+        )
+    except (DeadlineNotice.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("期限通知") from None
+
+
+def access_override(*, user: Any, id: uuid.UUID | str) -> PlacementOverride:
+    try:
+        return overrides_in(scope_unit_ids(user), pending_only=False).get(id=id)
+    except (PlacementOverride.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("越过记录") from None
+
+
+def interrogations_running(user: Any) -> QuerySet[Interrogation]:
+    return Interrogation.objects.filter(
+        unit_id__in=scope_unit_ids(user), admitted=True, ended_at__isnull=True
+    ).select_related("detainee")
+
+
+def access_interrogation(*, user: Any, id: uuid.UUID | str) -> Interrogation:
+    """A 提讯 at one of the user's facilities; missing and foreign both answer NotFound."""
+    if not has_perm(user, Perm.INTERROGATION):
+        raise NotFound("提讯登记")
+    try:
+        return (
+            Interrogation.objects.select_related("detainee__unit")
+            .filter(unit_id__in=scope_unit_ids(user))
+            .get(id=id)
+        )
+    except (Interrogation.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("提讯登记") from None

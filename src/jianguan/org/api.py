@@ -277,6 +277,7 @@ def user_create(
     unit: Unit,
     posts: list[str],
     police_number: str = "",
+    gender: str = "",
 ) -> User:
     """Create a user at a unit holding at least one post."""
     username = username.strip()
@@ -290,8 +291,14 @@ def user_create(
     if len(post_rows) != len(set(posts)):
         missing = sorted(set(posts) - {p.kind for p in post_rows})
         raise DomainError("UNKNOWN_POST", f"未知的岗位：{'、'.join(missing)}", field="posts")
+    if gender not in ("", "1", "2"):
+        raise DomainError("BAD_GENDER", "性别只能是 1（男）或 2（女）", field="gender")
     user = User(
-        username=username, full_name=full_name.strip(), unit=unit, police_number=police_number
+        username=username,
+        full_name=full_name.strip(),
+        unit=unit,
+        police_number=police_number,
+        gender=gender,
     )
     try:
         validate_password(password, user)
@@ -437,3 +444,15 @@ def user_record_admin_change(*, actor: Actor, user: User, created: bool) -> None
 
 def user_by_username(username: str) -> User | None:
     return User.objects.select_related("unit").filter(username=username).first()
+
+
+def user_by_id_in_unit(unit: Unit, id: str) -> User | None:
+    """An active user of this unit, or None (a wrong or foreign id is not an error here)."""
+    try:
+        return User.objects.filter(unit=unit, is_active=True, id=id).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def users_of_unit(unit: Unit) -> QuerySet[User]:
+    return User.objects.filter(unit=unit, is_active=True).order_by("full_name", "username")

@@ -89,6 +89,8 @@ class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     full_name = models.CharField("姓名", max_length=50, blank=True)
     police_number = models.CharField("警号", max_length=20, blank=True)
+    # GB/T 2261.1; a woman in custody is searched and managed by female staff (看守所条例第六条).
+    gender = models.CharField("性别", max_length=1, blank=True, choices=[("1", "男"), ("2", "女")])
     unit = models.ForeignKey(
         Unit,
         verbose_name="所属单位",

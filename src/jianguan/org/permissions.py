@@ -9,6 +9,8 @@ class Perm(models.TextChoices):
     DETAINEE_VIEW = "detainee.view", "查看在押人员"
     DETAINEE_ADMIT = "detainee.admit", "收押"
     DETAINEE_RELEASE = "detainee.release", "出所"
+    DETAINEE_MOVE = "detainee.move", "出入所登记（提解、就医、回所）"
+    LEGAL_RECORD = "legal.record", "登记法律文书与羁押期限"
     CELL_VIEW = "cell.view", "查看监室"
     CELL_ASSIGN = "cell.assign", "调整监室"
     RECEPTION = "reception.handle", "接待登记"
@@ -20,6 +22,7 @@ class Perm(models.TextChoices):
     SUPERVISE = "oversight.view", "业务指导（查看下级）"
     AUDIT_VIEW = "audit.view", "查看审计日志"
     ADMINISTER = "system.administer", "系统管理"
+    RULES_PUBLISH = "rules.publish", "发布规则包"
 
 
 class PostKind(models.TextChoices):
@@ -39,7 +42,15 @@ class PostKind(models.TextChoices):
 # Default permissions of each post; administrators may change a post's set in the admin.
 DEFAULT_POST_PERMS: dict[str, list[Perm]] = {
     PostKind.RECEPTION: [Perm.DETAINEE_VIEW, Perm.RECEPTION],
-    PostKind.ADMISSION: [Perm.DETAINEE_VIEW, Perm.DETAINEE_ADMIT, Perm.CELL_VIEW, Perm.CELL_ASSIGN],
+    PostKind.ADMISSION: [
+        Perm.DETAINEE_VIEW,
+        Perm.DETAINEE_ADMIT,
+        Perm.DETAINEE_RELEASE,
+        Perm.DETAINEE_MOVE,
+        Perm.LEGAL_RECORD,
+        Perm.CELL_VIEW,
+        Perm.CELL_ASSIGN,
+    ],
     PostKind.INTERROGATION: [Perm.DETAINEE_VIEW, Perm.INTERROGATION],
     PostKind.PATROL: [Perm.DETAINEE_VIEW, Perm.CELL_VIEW, Perm.PATROL],
     PostKind.CUSTODIAN: [Perm.DETAINEE_VIEW, Perm.CELL_VIEW, Perm.EDUCATION],
@@ -47,13 +58,15 @@ DEFAULT_POST_PERMS: dict[str, list[Perm]] = {
     PostKind.LEADER: [
         Perm.DETAINEE_VIEW,
         Perm.DETAINEE_RELEASE,
+        Perm.DETAINEE_MOVE,
+        Perm.LEGAL_RECORD,
         Perm.CELL_VIEW,
         Perm.CELL_ASSIGN,
         Perm.LEAD,
         Perm.AUDIT_VIEW,
     ],
     PostKind.SUPERVISOR: [Perm.DETAINEE_VIEW, Perm.CELL_VIEW, Perm.SUPERVISE],
-    PostKind.ADMINISTRATOR: [Perm.ADMINISTER, Perm.AUDIT_VIEW],
+    PostKind.ADMINISTRATOR: [Perm.ADMINISTER, Perm.AUDIT_VIEW, Perm.RULES_PUBLISH],
 }
 
 # Posts whose holders must pass a second factor (DESIGN.md §6).

@@ -20,9 +20,11 @@ from typing import Any, Final
 
 from jianguan.core.ids import uuid7_at
 from jianguan.custody.api import DetaineeStatus
+from jianguan.custody.deadlines import Clock, LegalFact, Person, builtin_pack, compute, stage_after
 from jianguan.housing.api import CellGender, CellKind
 from jianguan.org.api import FacilityKind, UnitLevel
 from jianguan.synthetic.catalog import DAY, Catalog, Exit, MeasureProfile, Weighted
+from jianguan.synthetic.legal_history import legal_history
 from jianguan.synthetic.names import chinese_name, foreign_person, passport_number
 
 UTC: Final = dt.UTC
@@ -255,6 +257,19 @@ class PersonRow:
     sentenced: bool = False
     medical: bool = False
     recent: bool = False
+    legal: list[LegalRow] = field(default_factory=list)
+    clocks: list[Clock] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LegalRow:
+    """A recorded legal event of a held person (and the id its clocks' history cites)."""
+
+    id: uuid.UUID
+    kind: str
+    at: dt.datetime
+    approval: str
+    params: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -462,6 +477,7 @@ class FacilityGenerator:
         people = self.people(count)
         people.sort(key=lambda p: (p.admitted_ts, p.id))
         self.number(people)
+        self.legal(people)
         self.house(people, cells)
         events = self.events(people, cells)
         return FacilityData(self.plan, cells, people, events)
@@ -679,6 +695,35 @@ class FacilityGenerator:
                     break
             else:
                 self.no_place(p)
+
+    def legal(self, people: list[PersonRow]) -> None:
+        """Each held person's legal history, the stage it puts them in and their clocks."""
+        rng, pack = self.rng, builtin_pack()
+        for p in people:
+            if p.left_at is not None:
+                continue
+            planned = legal_history(p.legal_measure, p.admitted_at, self.now, rng)
+            p.legal = [
+                LegalRow(
+                    uuid7_at(int(f.at.timestamp() * 1000), rng.getrandbits(74)),
+                    f.kind,
+                    f.at,
+                    f.approval,
+                    f.params,
+                )
+                for f in planned
+            ]
+            kinds = {r.kind for r in p.legal}
+            # The measure follows the history: arrested, or kept here to serve the sentence.
+            if "KEPT_TO_SERVE" in kinds:
+                p.legal_measure = "30"
+            elif "ARREST_EXECUTED" in kinds:
+                p.legal_measure = "20"
+            facts = [LegalFact(str(r.id), r.kind, r.at, r.approval, r.params) for r in p.legal]
+            person = Person(p.legal_measure, p.admitted_at)
+            p.litigation_stage = stage_after(person, facts) or p.litigation_stage
+            p.sentenced = p.sentenced or p.litigation_stage in ("40", "50")
+            p.clocks = compute(person, facts, pack)
 
     def no_place(self, p: PersonRow) -> None:
         """No cell for this person: make theirs a stay that has already ended."""

@@ -41,8 +41,12 @@ from tqdm import tqdm
 from jianguan.audit.api import audit_record
 from jianguan.codes.api import codes_load
 from jianguan.core.actor import Actor
-from jianguan.core.ids import uuid7_at
-from jianguan.custody.api import Detainee
+from jianguan.core.bulk import bulk_insert
+from jianguan.core.ids import uuid7, uuid7_at
+from jianguan.custody.api import Deadline, Detainee, LegalEvent
+from jianguan.custody.deadlines import builtin_pack
+from jianguan.custody.legal import clock_values
+from jianguan.custody.recompute import DEADLINE_COLUMNS
 from jianguan.housing.api import Cell
 from jianguan.org.api import (
     PostKind,
@@ -120,6 +124,8 @@ class SeedResult:
     cells: int = 0
     detainees: Counter[str] = field(default_factory=Counter)
     events: int = 0
+    legal_events: int = 0
+    deadlines: int = 0
     delivered: int = 0
     accounts: list[Account] = field(default_factory=list)
     seconds: float = 0.0
@@ -437,6 +443,17 @@ PERSON_COLUMNS: Final = (
     "left_at",
     "cell_id",
 )
+LEGAL_COLUMNS: Final = (
+    "id",
+    "detainee_id",
+    "kind",
+    "at",
+    "approval",
+    "params",
+    "recorded_at",
+    "recorded_by",
+    "pack_version",
+)
 EVENT_COLUMNS: Final = (
     "id",
     "type",
@@ -467,6 +484,9 @@ class BulkWriter:
         cells: list[tuple[Any, ...]] = []
         people: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
+        legal: list[tuple[Any, ...]] = []
+        deadlines: list[tuple[Any, ...]] = []
+        version = builtin_pack().version
         statuses: Counter[str] = Counter()
         for data in batch:
             unit_id = units[data.plan.code].id
@@ -499,6 +519,25 @@ class BulkWriter:
                 for p in data.people
             ]
             statuses.update(p.status for p in data.people)
+            for p in data.people:
+                legal += [
+                    (
+                        r.id,
+                        p.id,
+                        r.kind,
+                        r.at,
+                        r.approval,
+                        r.params,
+                        recorded_at,
+                        SEED_ACTOR,
+                        version,
+                    )
+                    for r in p.legal
+                ]
+                deadlines += [
+                    (uuid7(), p.id, unit_id, *clock_values(c), version, recorded_at)
+                    for c in p.clocks
+                ]
             events += [
                 (
                     e.id,
@@ -519,58 +558,20 @@ class BulkWriter:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             self.insert(Cell, CELL_COLUMNS, cells)
             self.insert(Detainee, PERSON_COLUMNS, people)
+            self.insert(LegalEvent, LEGAL_COLUMNS, legal)
+            self.insert(Deadline, DEADLINE_COLUMNS, deadlines)
             self.insert(Event, EVENT_COLUMNS, events)
         with self.lock:
             result.cells += len(cells)
             result.events += len(events)
+            result.legal_events += len(legal)
+            result.deadlines += len(deadlines)
             result.detainees.update(statuses)
 
     def insert(
         self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
-        if not rows:
-            return
-        fields = {f.attname: f for f in model._meta.concrete_fields}
-        unknown = set(columns) - set(fields)
-        if unknown:
-            raise LookupError(f"{model.__name__} 没有字段 {sorted(unknown)}：合成数据需要更新")
-        if not self.copy:
-            model._default_manager.bulk_create(
-                [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=2000
-            )
-            return
-        rest = [f for name, f in fields.items() if name not in columns]
-        suffix = tuple(f.get_default() for f in rest)
-        chosen = [fields[c] for c in columns] + rest
-        quote = connection.ops.quote_name
-        sql = (
-            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in chosen)})"
-            " FROM STDIN (FORMAT BINARY)"
-        )
-        with connection.cursor() as cursor:
-            raw: Any = cursor.cursor  # the driver's own cursor (psycopg 3)
-            with raw.copy(sql) as copy:
-                copy.set_types([_pg_type(f) for f in chosen])
-                write = copy.write_row
-                if suffix:
-                    for row in rows:
-                        write(row + suffix)
-                else:
-                    for row in rows:
-                        write(row)
-
-
-_PG_TYPE_NAMES: Final = {
-    "timestamp with time zone": "timestamptz",
-    "smallint": "int2",
-    "integer": "int4",
-    "bigint": "int8",
-    "boolean": "bool",
-    "double precision": "float8",
-}
-
-
-def _pg_type(f: models.Field[Any, Any]) -> str:
-    """The type name psycopg knows for a column ("varchar(24)" → "varchar")."""
-    db_type = (f.db_type(connection) or "").split("(")[0].strip()
-    return _PG_TYPE_NAMES.get(db_type, db_type)
+        try:
+            bulk_insert(model, columns, rows)
+        except LookupError as exc:
+            raise LookupError(f"{exc}：合成数据需要更新") from None

@@ -94,6 +94,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"完成：单位 {result.units:,} 个（监所 {result.facilities:,}），"
                 f"监室 {result.cells:,} 间，人员 {result.people:,} 名（{by_status}），"
+                f"法律事项 {result.legal_events:,} 条，羁押期限 {result.deadlines:,} 项，"
                 f"历史事件 {result.events:,} 条"
                 + (f"（已投递 {result.delivered:,}）" if result.delivered else "")
                 + f"；用时 {result.seconds:.1f} 秒，"
