@@ -71,6 +71,7 @@ test-postgres: install
 ## bench: the benchmarks of bench/ (figures go to docs/performance.md by hand)
 bench: install
 	$(PY) bench/api_list.py
+	$(PY) bench/deadline_recompute.py
 
 reset:
 	rm -rf var

@@ -21,6 +21,12 @@ ACTOR = Actor(user_id=None, username="gz_guanjiao", unit_code="440100K01", posts
 ADMITTED = {"name": "张三", "number": "440100K01-00001", "cell": "101"}
 
 
+@pytest.fixture(autouse=True)
+def only_activity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count deliveries to the activity consumer alone; other apps register their own."""
+    monkeypatch.setattr(outbox_api, "_consumers", {"activity": outbox_api._consumers["activity"]})
+
+
 @pytest.fixture
 def wakes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the after-commit wake-ups instead of enqueueing a huey task."""

@@ -21,4 +21,6 @@ def node(request: HttpRequest) -> dict[str, Any]:
         "can_view_detainees": authenticated and has_perm(user, Perm.DETAINEE_VIEW),
         "can_administer": authenticated and (user.is_superuser or has_perm(user, Perm.ADMINISTER)),
         "can_view_audit": authenticated and has_perm(user, Perm.AUDIT_VIEW),
+        "can_admit": authenticated and has_perm(user, Perm.DETAINEE_ADMIT),
+        "can_lead": authenticated and has_perm(user, Perm.LEAD),
     }

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jianguan.activity.api import recent_activity
@@ -18,7 +19,6 @@ from jianguan.codes.api import code_names
 from jianguan.core.http import client_address
 from jianguan.custody.api import (
     DetaineeStatus,
-    access_detainee,
     audit_list_read,
     detainee_search,
     held_by_unit,
@@ -42,6 +42,7 @@ from jianguan.org.api import (
     totp_verify,
     units_facilities,
 )
+from jianguan.web.views_custody import home_counts
 
 PAGE_SIZE = 50
 
@@ -108,16 +109,40 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("web:login")
 
 
-POST_LINKS: dict[str, list[tuple[str, str]]] = {
-    PostKind.RECEPTION: [("来所人员登记", "#"), ("在押人员查询", "web:detainees")],
-    PostKind.ADMISSION: [("收押登记", "#"), ("在押人员", "web:detainees")],
-    PostKind.INTERROGATION: [("提讯登记", "#"), ("在押人员", "web:detainees")],
-    PostKind.PATROL: [("巡视记录", "#"), ("在押人员", "web:detainees")],
-    PostKind.CUSTODIAN: [("谈话教育", "#"), ("在押人员", "web:detainees")],
-    PostKind.MEDICAL: [("医疗记录", "#"), ("在押人员", "web:detainees")],
-    PostKind.LEADER: [("在押人员", "web:detainees"), ("审计日志", "web:audit")],
-    PostKind.SUPERVISOR: [("下级单位", "web:units"), ("在押人员", "web:detainees")],
-    PostKind.ADMINISTRATOR: [("系统管理", "admin:index"), ("审计日志", "web:audit")],
+POST_LINKS: dict[str, list[tuple[Any, str]]] = {
+    PostKind.RECEPTION: [(_("来所人员登记"), "#"), (_("在押人员查询"), "web:detainees")],
+    PostKind.ADMISSION: [
+        (_("收押登记"), "web:admissions"),
+        (_("在押点名"), "web:roll"),
+        (_("期限看板"), "web:deadlines"),
+        (_("在押人员"), "web:detainees"),
+    ],
+    PostKind.INTERROGATION: [(_("提讯登记"), "web:detainees"), (_("期限看板"), "web:deadlines")],
+    PostKind.PATROL: [
+        (_("巡视记录"), "#"),
+        (_("在押点名"), "web:roll"),
+        (_("在押人员"), "web:detainees"),
+    ],
+    PostKind.CUSTODIAN: [
+        (_("谈话教育"), "#"),
+        (_("在押点名"), "web:roll"),
+        (_("在押人员"), "web:detainees"),
+    ],
+    PostKind.MEDICAL: [(_("医疗记录"), "#"), (_("在押人员"), "web:detainees")],
+    PostKind.LEADER: [
+        (_("期限看板"), "web:deadlines"),
+        (_("期限通知"), "web:notices"),
+        (_("越过规则审核"), "web:overrides"),
+        (_("在押点名"), "web:roll"),
+        (_("在押人员"), "web:detainees"),
+        (_("审计日志"), "web:audit"),
+    ],
+    PostKind.SUPERVISOR: [
+        (_("下级单位"), "web:units"),
+        (_("期限看板"), "web:deadlines"),
+        (_("在押人员"), "web:detainees"),
+    ],
+    PostKind.ADMINISTRATOR: [(_("系统管理"), "admin:index"), (_("审计日志"), "web:audit")],
 }
 
 
@@ -128,11 +153,12 @@ def home(request: HttpRequest) -> HttpResponse:
     today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     context: dict[str, Any] = {
         "posts": [PostKind(k) for k in kinds],
-        "links": [link for k in kinds for link in POST_LINKS.get(k, [])],
+        "links": list(dict.fromkeys(link for k in kinds for link in POST_LINKS.get(k, []))),
         "roll": roll(user=user, today_start=today_start)
         if has_perm(user, Perm.DETAINEE_VIEW)
         else None,
     }
+    context |= home_counts(user)
     if has_perm(user, Perm.SUPERVISE):
         counts = held_by_unit(user=user)
         context["facilities"] = [(u, counts.get(u.id, 0)) for u in units_facilities(user)]
@@ -176,32 +202,6 @@ def detainee_list(request: HttpRequest) -> HttpResponse:
         "genders": code_names("GENDER"),
     }
     return render(request, "web/detainee_list.html", context)
-
-
-@login_required
-def detainee_detail(request: HttpRequest, detainee_id: str) -> HttpResponse:
-    user: Any = request.user
-    detainee = access_detainee(
-        user=user, actor=actor_for(user, address=client_address(request)), id=detainee_id
-    )
-    context = {
-        "d": detainee,
-        "labels": {
-            "gender": code_names("GENDER").get(detainee.gender, detainee.gender),
-            "ethnicity": code_names("ETHNICITY").get(detainee.ethnicity, detainee.ethnicity),
-            "id_type": code_names("ID_DOCUMENT_TYPE").get(detainee.id_type, detainee.id_type),
-            "case_nature": code_names("CASE_NATURE").get(
-                detainee.case_nature, detainee.case_nature
-            ),
-            "legal_measure": code_names("LEGAL_MEASURE").get(
-                detainee.legal_measure, detainee.legal_measure
-            ),
-            "litigation_stage": code_names("LITIGATION_STAGE").get(
-                detainee.litigation_stage, detainee.litigation_stage
-            ),
-        },
-    }
-    return render(request, "web/detainee_detail.html", context)
 
 
 @login_required
