@@ -71,12 +71,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from jianguan.codes.endpoints import router as codes_router
-    from jianguan.custody.endpoints import router as custody_router
+    from jianguan.custody.endpoints import custody_router, interrogation_router
+    from jianguan.custody.endpoints import router as detainees_router
     from jianguan.org.endpoints import router as org_router
+    from jianguan.rules.endpoints import router as rules_router
 
     api.add_router("/", org_router)
     api.add_router("/codes", codes_router)
-    api.add_router("/detainees", custody_router)
+    api.add_router("/detainees", detainees_router)
+    api.add_router("/custody", custody_router)
+    api.add_router("/interrogations", interrogation_router)
+    api.add_router("/rules", rules_router)
 
 
 _mount()

@@ -51,7 +51,9 @@ def _check_unit(user: Any, unit_code: str) -> None:
     if not unit_code:
         if user.unit is None or user.unit.level != UnitLevel.NATIONAL:
             raise DomainError(
-                "RULEPACK_SCOPE", "全国规则包只能由部级单位发布；请填写适用单位代码", field="unit_code"
+                "RULEPACK_SCOPE",
+                "全国规则包只能由部级单位发布；请填写适用单位代码",
+                field="unit_code",
             )
         return
     if not scope_unit_codes(user).filter(code=unit_code).exists():
