@@ -41,6 +41,16 @@ from typing import Any, Final
 
 import yaml
 
+from jianguan.rules.schema import (
+    AGE_BIRTHDAY,
+    AGE_DAY_AFTER,
+    MEASURE_NAMES,
+    PackError,
+    Where,
+    age_on,
+    text,
+)
+
 __all__ = [
     "APPROVAL",
     "BUILTIN_PATH",
@@ -95,23 +105,6 @@ _ADMIT_WORDS: Final = {
     "REHAB_CENTER": "收戒",
 }
 
-# Names for messages only; the code table LEGAL_MEASURE is the reference.
-_MEASURE_NAMES: Final = {
-    "10": "刑事拘留",
-    "20": "逮捕",
-    "30": "留所服刑",
-    "31": "拘役",
-    "40": "行政拘留",
-    "41": "司法拘留",
-    "50": "强制隔离戒毒",
-    "60": "拘留审查",
-    "61": "遣送出境前羁押",
-    "99": "其他",
-}
-
-AGE_BIRTHDAY: Final = "birthday"
-AGE_DAY_AFTER: Final = "day_after_birthday"
-
 
 # --- facts and findings ---------------------------------------------------------------------
 
@@ -158,17 +151,7 @@ def may_admit(findings: Iterable[AdmissionFinding]) -> bool:
 # --- pack -----------------------------------------------------------------------------------
 
 
-class PackError(Exception):
-    """The pack is invalid at `path` (keys and list indexes from the top)."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        shown = ".".join(str(p) for p in path)
-        super().__init__(f"{shown}：{message}" if shown else message)
-        self.path = path
-        self.message = message
-
-
-_Where = tuple[str | int, ...]
+_Where = Where
 
 
 @dataclass(frozen=True)
@@ -248,15 +231,6 @@ class AdmissionPack:
         return {code: entry.documents for code, entry in rule.table("accepted").items()}
 
 
-def _text(content: Mapping[str, Any], key: str, path: _Where) -> str:
-    if key not in content:
-        raise PackError((*path, key), "缺少此项")
-    value = content[key]
-    if not isinstance(value, str) or not value.strip():
-        raise PackError((*path, key), "应为非空字符串（加引号）")
-    return value.strip()
-
-
 def _non_negative_int(value: object, path: _Where) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise PackError(path, "应为非负整数")
@@ -323,7 +297,7 @@ def _accepted(value: object, path: _Where) -> Mapping[str, MeasureDocuments]:
         if "documents" not in entry:
             raise PackError((*where, "documents"), "缺少此项")
         documents = _codes(entry["documents"], (*where, "documents"), DOCUMENT_KINDS)
-        out[code] = MeasureDocuments(documents, _text(entry, "article", where))
+        out[code] = MeasureDocuments(documents, text(entry, "article", where))
     return out
 
 
@@ -374,7 +348,7 @@ _BASES: Final = ("law", "practice")
 def _parse_rule(raw: object, path: _Where, seen: set[str]) -> AdmissionRule:
     if not isinstance(raw, Mapping):
         raise PackError(path, "每条规则应为映射（键: 值）")
-    rule_id = _text(raw, "id", path)
+    rule_id = text(raw, "id", path)
     if rule_id not in _PARAMS:
         raise PackError((*path, "id"), f"未知的规则“{rule_id}”；可用：{'、'.join(RULE_IDS)}")
     if rule_id in seen:
@@ -384,10 +358,10 @@ def _parse_rule(raw: object, path: _Where, seen: set[str]) -> AdmissionRule:
     for key in raw:
         if key not in _COMMON_KEYS and key not in specs:
             raise PackError((*path, str(key)), f"规则 {rule_id} 没有参数“{key}”")
-    basis = _text(raw, "basis", path)
+    basis = text(raw, "basis", path)
     if basis not in _BASES:
         raise PackError((*path, "basis"), f"未知的依据类别“{basis}”，应为 law 或 practice")
-    outcome = _text(raw, "outcome", path)
+    outcome = text(raw, "outcome", path)
     if outcome not in _OUTCOMES:
         raise PackError(
             (*path, "outcome"), f"未知的处理结果“{outcome}”，应为 REFUSE、APPROVAL 或 WARN"
@@ -397,7 +371,7 @@ def _parse_rule(raw: object, path: _Where, seen: set[str]) -> AdmissionRule:
         raise PackError(
             (*path, "outcome"), "basis 为 practice 的规则不能拒收，请用 APPROVAL 或 WARN"
         )
-    approver = _text(raw, "approver", path) if outcome == APPROVAL else ""
+    approver = text(raw, "approver", path) if outcome == APPROVAL else ""
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise PackError((*path, "enabled"), "应为 true 或 false")
@@ -408,8 +382,8 @@ def _parse_rule(raw: object, path: _Where, seen: set[str]) -> AdmissionRule:
         params[name] = parse(raw[name], (*path, name))
     return AdmissionRule(
         id=rule_id,
-        label=_text(raw, "label", path),
-        article=_text(raw, "article", path),
+        label=text(raw, "label", path),
+        article=text(raw, "article", path),
         basis=basis,
         outcome=outcome,
         approver=approver,
@@ -427,8 +401,8 @@ def parse_pack(content: Mapping[str, Any]) -> AdmissionPack:
             raise PackError((str(key),), "未知的顶层项")
     if content.get("kind") != PACK_KIND:
         raise PackError(("kind",), f"应为 {PACK_KIND}")
-    version = _text(content, "version", ())
-    title = _text(content, "title", ())
+    version = text(content, "version", ())
+    title = text(content, "title", ())
     age_counting = content.get("age_counting", AGE_BIRTHDAY)
     if age_counting not in (AGE_BIRTHDAY, AGE_DAY_AFTER):
         raise PackError(("age_counting",), f"应为 {AGE_BIRTHDAY} 或 {AGE_DAY_AFTER}")
@@ -452,27 +426,6 @@ def builtin_pack() -> AdmissionPack:
 # --- ages -----------------------------------------------------------------------------------
 
 
-def _anniversary(birth: dt.date, year: int) -> dt.date:
-    """The birthday in `year`; someone born on 29 February has it on 1 March in other years."""
-    try:
-        return birth.replace(year=year)
-    except ValueError:
-        return dt.date(year, 3, 1)
-
-
-def age_on(birth: dt.date, today: dt.date, *, counting: str = AGE_BIRTHDAY) -> int:
-    """Full years (周岁) at `today`.
-
-    With `counting="day_after_birthday"` a year is complete only from the day after the
-    birthday (the reading of 法释〔2006〕1号第二条 for criminal-responsibility ages).
-    """
-    reached = _anniversary(birth, today.year)
-    if counting == AGE_DAY_AFTER:
-        reached += dt.timedelta(days=1)
-    years = today.year - birth.year
-    return years - 1 if today < reached else years
-
-
 # --- rules ----------------------------------------------------------------------------------
 
 
@@ -491,7 +444,7 @@ class _Context:
     @property
     def measure(self) -> str:
         code = self.facts.legal_measure
-        return f"{_MEASURE_NAMES.get(code, '法律措施')}（{code}）"
+        return f"{MEASURE_NAMES.get(code, '法律措施')}（{code}）"
 
     @property
     def facility(self) -> str:

@@ -35,6 +35,16 @@ from typing import Any, Final
 
 import yaml
 
+from jianguan.rules.schema import (
+    AGE_BIRTHDAY,
+    AGE_DAY_AFTER,
+    MEASURE_NAMES,
+    PackError,
+    Where,
+    age_on,
+    text,
+)
+
 __all__ = [
     "BUILTIN_PATH",
     "RULE_IDS",
@@ -64,23 +74,6 @@ JUVENILE: Final = "JUVENILE"
 TRANSITION: Final = "TRANSITION"
 SENTENCED: Final = "SENTENCED"
 MEDICAL: Final = "MEDICAL"
-
-# Names for messages only; the code table LEGAL_MEASURE is the reference.
-_MEASURE_NAMES: Final = {
-    "10": "刑事拘留",
-    "20": "逮捕",
-    "30": "留所服刑",
-    "31": "拘役",
-    "40": "行政拘留",
-    "41": "司法拘留",
-    "50": "强制隔离戒毒",
-    "60": "拘留审查",
-    "61": "遣送出境前羁押",
-    "99": "其他",
-}
-
-AGE_BIRTHDAY: Final = "birthday"
-AGE_DAY_AFTER: Final = "day_after_birthday"
 
 
 # --- facts ----------------------------------------------------------------------------------
@@ -154,16 +147,6 @@ class CellVerdict:
 # --- pack -----------------------------------------------------------------------------------
 
 
-class PackError(Exception):
-    """The pack is invalid at `path` (keys and list indexes from the top)."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        shown = ".".join(str(p) for p in path)
-        super().__init__(f"{shown}：{message}" if shown else message)
-        self.path = path
-        self.message = message
-
-
 ParamValue = int | float | str | tuple[str, ...]
 
 
@@ -199,7 +182,7 @@ class SeparationPack:
         return next((r for r in self.rules if r.id == rule_id and r.enabled), None)
 
 
-_Where = tuple[str | int, ...]
+_Where = Where
 
 
 def _positive_int(value: object, path: _Where) -> int:
@@ -247,19 +230,10 @@ _TOP_KEYS: Final = {"kind", "version", "title", "rules", "age_counting", "note"}
 _BASES: Final = {"law": True, "practice": False}
 
 
-def _text(content: Mapping[str, Any], key: str, path: _Where) -> str:
-    if key not in content:
-        raise PackError((*path, key), "缺少此项")
-    value = content[key]
-    if not isinstance(value, str) or not value.strip():
-        raise PackError((*path, key), "应为非空字符串（加引号）")
-    return value.strip()
-
-
 def _parse_rule(raw: object, path: _Where, seen: set[str]) -> SeparationRule:
     if not isinstance(raw, Mapping):
         raise PackError(path, "每条规则应为映射（键: 值）")
-    rule_id = _text(raw, "id", path)
+    rule_id = text(raw, "id", path)
     if rule_id not in _PARAMS:
         raise PackError((*path, "id"), f"未知的规则“{rule_id}”；可用：{'、'.join(RULE_IDS)}")
     if rule_id in seen:
@@ -269,7 +243,7 @@ def _parse_rule(raw: object, path: _Where, seen: set[str]) -> SeparationRule:
     for key in raw:
         if key not in _COMMON_KEYS and key not in specs:
             raise PackError((*path, str(key)), f"规则 {rule_id} 没有参数“{key}”")
-    basis = _text(raw, "basis", path)
+    basis = text(raw, "basis", path)
     if basis not in _BASES:
         raise PackError((*path, "basis"), f"未知的依据类别“{basis}”，应为 law 或 practice")
     enabled = raw.get("enabled", True)
@@ -282,8 +256,8 @@ def _parse_rule(raw: object, path: _Where, seen: set[str]) -> SeparationRule:
         params[name] = parse(raw[name], (*path, name))
     return SeparationRule(
         id=rule_id,
-        label=_text(raw, "label", path),
-        article=_text(raw, "article", path),
+        label=text(raw, "label", path),
+        article=text(raw, "article", path),
         hard=_BASES[basis],
         enabled=enabled,
         params=params,
@@ -299,8 +273,8 @@ def parse_pack(content: Mapping[str, Any]) -> SeparationPack:
             raise PackError((str(key),), "未知的顶层项")
     if content.get("kind") != PACK_KIND:
         raise PackError(("kind",), f"应为 {PACK_KIND}")
-    version = _text(content, "version", ())
-    title = _text(content, "title", ())
+    version = text(content, "version", ())
+    title = text(content, "title", ())
     age_counting = content.get("age_counting", AGE_BIRTHDAY)
     if age_counting not in (AGE_BIRTHDAY, AGE_DAY_AFTER):
         raise PackError(("age_counting",), f"应为 {AGE_BIRTHDAY} 或 {AGE_DAY_AFTER}")
@@ -322,27 +296,6 @@ def builtin_pack() -> SeparationPack:
 
 
 # --- ages -----------------------------------------------------------------------------------
-
-
-def _anniversary(birth: dt.date, year: int) -> dt.date:
-    """The birthday in `year`; someone born on 29 February has it on 1 March in other years."""
-    try:
-        return birth.replace(year=year)
-    except ValueError:
-        return dt.date(year, 3, 1)
-
-
-def age_on(birth: dt.date, today: dt.date, *, counting: str = AGE_BIRTHDAY) -> int:
-    """Full years (周岁) at `today`.
-
-    With `counting="day_after_birthday"` a year is complete only from the day after the
-    birthday (the reading of 法释〔2006〕1号第二条 for criminal-responsibility ages).
-    """
-    reached = _anniversary(birth, today.year)
-    if counting == AGE_DAY_AFTER:
-        reached += dt.timedelta(days=1)
-    years = today.year - birth.year
-    return years - 1 if today < reached else years
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -464,7 +417,7 @@ def _sentenced_mix(rule: SeparationRule, c: _Context) -> list[Finding]:
 
 
 def _measure_name(code: str) -> str:
-    return f"{_MEASURE_NAMES.get(code, '代码')}（{code}）"
+    return f"{MEASURE_NAMES.get(code, '代码')}（{code}）"
 
 
 def _admin_coercive(rule: SeparationRule, c: _Context) -> list[Finding]:

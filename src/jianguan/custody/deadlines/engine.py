@@ -36,6 +36,7 @@ from jianguan.custody.deadlines.pack import (
     Rule,
     Variant,
 )
+from jianguan.rules.schema import MEASURE_NAMES
 
 # Fact kinds and their params. A param not listed is stored but ignored by the engine.
 #   DETENTION_EXECUTED           self_investigation: bool (人民检察院直接受理案件, 14 days, CPL 167)
@@ -151,18 +152,6 @@ CONVERSIONS = {"SIMPLIFIED": {"ORDINARY"}, "SUMMARY": {"ORDINARY", "SIMPLIFIED"}
 DOCUMENTS = {"JUDGMENT": "判决", "RULING": "裁定"}
 PSYCHIATRIC = "PSYCHIATRIC"
 
-MEASURE_LABELS = {
-    "10": "刑事拘留",
-    "20": "逮捕",
-    "30": "留所服刑",
-    "31": "拘役",
-    "40": "行政拘留",
-    "41": "司法拘留",
-    "50": "强制隔离戒毒",
-    "60": "拘留审查",
-    "61": "遣送出境前羁押",
-    "99": "其他",
-}
 CRIMINAL, ADMIN, JUDICIAL, REHAB, IMMIGRATION = "刑事", "行政拘留", "司法拘留", "戒毒", "出入境"
 MEASURE_TRACK = {
     "10": CRIMINAL,
@@ -1164,7 +1153,7 @@ def _check_fits_measure(state: _State, fact: LegalFact) -> None:
         return  # 99 其他, or a code this engine does not know: no constraint
     allowed = _NON_CRIMINAL.get(fact.kind, frozenset({CRIMINAL}))
     if track not in allowed:
-        measure = MEASURE_LABELS.get(state.person.legal_measure, state.person.legal_measure)
+        measure = MEASURE_NAMES.get(state.person.legal_measure, state.person.legal_measure)
         _refuse(
             f"在押人员的法律措施为{measure}，不能登记“{FACT_KINDS[fact.kind]}”",
             _rule_article(state, fact.kind),
