@@ -111,6 +111,10 @@ ENGLISH = {
     "出入所登记": "Record a movement",
     "出具文书的机关": "Issuing authority",
     "出具机关": "Issued by",
+    "换押（移送审查起诉、提起公诉、二审受理、发回重审）时填接收案件的机关，即成为新的办案单位": (
+        "On a custody transfer (prosecution, trial, appeal, retrial) enter the receiving organ;"
+        " it becomes the case unit"
+    ),
     "刑期（年）": "Sentence (years)",
     "刑期（日）": "Sentence (days)",
     "刑期（月）": "Sentence (months)",

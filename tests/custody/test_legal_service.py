@@ -228,3 +228,22 @@ def test_event_after_release_is_refused(actor, admit):
     error = _refused(actor, person, "ARREST_EXECUTED", timezone.now())
     assert error.code == "LEGAL_EVENT_REFUSED"
     assert "本次羁押已经结束" in error.message
+
+
+def test_a_stage_transfer_changes_the_case_unit_to_the_receiving_organ(actor, admit):
+    """换押 (看守所条例第十五条): after 移送审查起诉 the procuratorate named on the notice is the
+    case unit the deadline notices go to."""
+    person = admit(person=person_step(executed_at=ago(days=30)))
+    executed = _executed(person)
+    _record(actor, person, "ARREST_REQUESTED", executed + dt.timedelta(days=2))
+    _record(actor, person, "ARREST_EXECUTED", executed + dt.timedelta(days=5))
+    _record(
+        actor,
+        person,
+        "TRANSFERRED_FOR_PROSECUTION",
+        executed + dt.timedelta(days=20),
+        issued_by="广州市越秀区人民检察院",
+    )
+    person.refresh_from_db()
+    assert person.case_unit == "广州市越秀区人民检察院"
+    assert person.litigation_stage == "20"

@@ -32,6 +32,11 @@ from jianguan.custody.models import Deadline, Detainee, LegalEvent
 from jianguan.outbox.api import change_record
 from jianguan.rules.api import LivePack, pack_for
 
+# The stage transfers that come with a 换押 notice naming the organ that takes over the case.
+CUSTODY_CHANGES = frozenset(
+    {"TRANSFERRED_FOR_PROSECUTION", "RETRANSFERRED", "PROSECUTED", "APPEAL_ACCEPTED", "REMANDED"}
+)
+
 # A clock may be recorded a little ahead of the server's clock (a decision typed in at once).
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -145,6 +150,10 @@ def _record(
     if stage and stage != locked.litigation_stage:
         locked.litigation_stage = stage
         locked.save(update_fields=["litigation_stage"])
+    if new.kind in CUSTODY_CHANGES and issued_by.strip():
+        # 换押 (看守所条例第十五条): the organ that now handles the case becomes the case unit.
+        locked.case_unit = issued_by.strip()[:100]
+        locked.save(update_fields=["case_unit"])
     clocks = deadlines_recompute(locked, live=live, facts=facts)
     change_record(
         actor=actor,
@@ -166,6 +175,7 @@ def _record(
         },
     )
     detainee.litigation_stage = locked.litigation_stage
+    detainee.case_unit = locked.case_unit
     return event
 
 
