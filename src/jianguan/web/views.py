@@ -42,7 +42,7 @@ from jianguan.org.api import (
     totp_verify,
     units_facilities,
 )
-from jianguan.web.views_custody import home_counts
+from jianguan.web.views_oversight import home_counts
 
 PAGE_SIZE = 50
 
