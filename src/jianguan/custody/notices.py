@@ -94,7 +94,7 @@ def _issue(deadline: Deadline, kind: str, article: str, now: dt.datetime) -> int
                 else "custody.deadline_expired",
                 aggregate_type="detainee",
                 aggregate_id=deadline.detainee_id,
-                unit_code=_unit_code(deadline),
+                unit_code=deadline.detainee.unit.code,
                 payload={
                     "notice": str(notice.id),
                     "name": deadline.detainee.name,
@@ -108,10 +108,6 @@ def _issue(deadline: Deadline, kind: str, article: str, now: dt.datetime) -> int
     except IntegrityError:  # another watcher made it first
         return 0
     return 1
-
-
-def _unit_code(deadline: Deadline) -> str:
-    return str(deadline.detainee.unit.code)
 
 
 def notices_open(unit_ids: Any) -> QuerySet[DeadlineNotice]:

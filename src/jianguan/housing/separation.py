@@ -37,11 +37,11 @@ import yaml
 
 from jianguan.rules.schema import (
     AGE_BIRTHDAY,
-    AGE_DAY_AFTER,
     MEASURE_NAMES,
     PackError,
     Where,
     age_on,
+    pack_header,
     text,
 )
 
@@ -266,24 +266,12 @@ def _parse_rule(raw: object, path: _Where, seen: set[str]) -> SeparationRule:
 
 def parse_pack(content: Mapping[str, Any]) -> SeparationPack:
     """Validate parsed YAML and build the pack; PackError names the first bad path."""
-    if not isinstance(content, Mapping):
-        raise PackError((), "规则包应为映射（键: 值）")
-    for key in content:
-        if key not in _TOP_KEYS:
-            raise PackError((str(key),), "未知的顶层项")
-    if content.get("kind") != PACK_KIND:
-        raise PackError(("kind",), f"应为 {PACK_KIND}")
-    version = text(content, "version", ())
-    title = text(content, "title", ())
-    age_counting = content.get("age_counting", AGE_BIRTHDAY)
-    if age_counting not in (AGE_BIRTHDAY, AGE_DAY_AFTER):
-        raise PackError(("age_counting",), f"应为 {AGE_BIRTHDAY} 或 {AGE_DAY_AFTER}")
-    rules = content.get("rules")
-    if not isinstance(rules, list):
-        raise PackError(("rules",), "缺少规则列表" if rules is None else "应为列表")
+    head = pack_header(content, kind=PACK_KIND, top_keys=_TOP_KEYS)
     seen: set[str] = set()
-    parsed = tuple(_parse_rule(raw, ("rules", i), seen) for i, raw in enumerate(rules))
-    return SeparationPack(version=version, title=title, rules=parsed, age_counting=age_counting)
+    parsed = tuple(_parse_rule(raw, ("rules", i), seen) for i, raw in enumerate(head.rules))
+    return SeparationPack(
+        version=head.version, title=head.title, rules=parsed, age_counting=head.age_counting
+    )
 
 
 def load_pack(path: Path) -> SeparationPack:
@@ -293,9 +281,6 @@ def load_pack(path: Path) -> SeparationPack:
 @functools.cache
 def builtin_pack() -> SeparationPack:
     return load_pack(BUILTIN_PATH)
-
-
-# --- ages -----------------------------------------------------------------------------------
 
 
 # --- rules ----------------------------------------------------------------------------------

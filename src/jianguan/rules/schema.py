@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 Where = tuple[str | int, ...]
@@ -28,6 +29,37 @@ def text(content: Mapping[str, Any], key: str, path: Where) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PackError((*path, key), "应为非空字符串（加引号）")
     return value.strip()
+
+
+@dataclass(frozen=True)
+class PackHeader:
+    """The top of a rules-list pack, checked; `rules` is still raw, for the kind's own parser."""
+
+    version: str
+    title: str
+    age_counting: str
+    rules: list[Any]
+
+
+def pack_header(content: Mapping[str, Any], *, kind: str, top_keys: set[str]) -> PackHeader:
+    """Check what every rules-list pack has: a mapping of known keys, its kind, version, title,
+    the age-counting setting and a list of rules."""
+    if not isinstance(content, Mapping):
+        raise PackError((), "规则包应为映射（键: 值）")
+    for key in content:
+        if key not in top_keys:
+            raise PackError((str(key),), "未知的顶层项")
+    if content.get("kind") != kind:
+        raise PackError(("kind",), f"应为 {kind}")
+    version = text(content, "version", ())
+    title = text(content, "title", ())
+    age_counting = content.get("age_counting", AGE_BIRTHDAY)
+    if age_counting not in (AGE_BIRTHDAY, AGE_DAY_AFTER):
+        raise PackError(("age_counting",), f"应为 {AGE_BIRTHDAY} 或 {AGE_DAY_AFTER}")
+    rules = content.get("rules")
+    if not isinstance(rules, list):
+        raise PackError(("rules",), "缺少规则列表" if rules is None else "应为列表")
+    return PackHeader(version, title, age_counting, rules)
 
 
 # Names for messages only; the code table LEGAL_MEASURE is the reference.
