@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "jianguan.rules",
     "jianguan.housing",
     "jianguan.custody",
+    "jianguan.duty",
     "jianguan.synthetic",
     "jianguan.web",
 ]

@@ -348,3 +348,15 @@ def access_interrogation(*, user: Any, id: uuid.UUID | str) -> Interrogation:
         )
     except (Interrogation.DoesNotExist, ValueError, ValidationError):
         raise NotFound("提讯登记") from None
+
+
+def held_in_unit(unit_id: uuid.UUID, id: uuid.UUID | str) -> Detainee | None:
+    """A person held at this facility now, or None (a wrong or foreign id is not an error)."""
+    try:
+        return (
+            Detainee.objects.select_related("cell")
+            .filter(unit_id=unit_id, status__in=HELD_STATUSES, id=id)
+            .first()
+        )
+    except (ValueError, ValidationError):
+        return None

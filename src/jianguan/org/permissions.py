@@ -23,6 +23,8 @@ class Perm(models.TextChoices):
     AUDIT_VIEW = "audit.view", "查看审计日志"
     ADMINISTER = "system.administer", "系统管理"
     RULES_PUBLISH = "rules.publish", "发布规则包"
+    TASK_DISPATCH = "task.dispatch", "勤务指挥（派发、改派、核验任务）"
+    ROSTER_EDIT = "roster.edit", "排班"
 
 
 class PostKind(models.TextChoices):
@@ -34,6 +36,8 @@ class PostKind(models.TextChoices):
     PATROL = "PATROL", "巡控"
     CUSTODIAN = "CUSTODIAN", "管教"
     MEDICAL = "MEDICAL", "医务"
+    SUBCONTROL = "SUBCONTROL", "分控"
+    COMMAND = "COMMAND", "指挥中心"
     LEADER = "LEADER", "所领导"
     SUPERVISOR = "SUPERVISOR", "业务指导"
     ADMINISTRATOR = "ADMINISTRATOR", "系统管理员"
@@ -64,6 +68,16 @@ DEFAULT_POST_PERMS: dict[str, list[Perm]] = {
         Perm.CELL_ASSIGN,
         Perm.LEAD,
         Perm.AUDIT_VIEW,
+        Perm.TASK_DISPATCH,
+        Perm.ROSTER_EDIT,
+    ],
+    PostKind.SUBCONTROL: [Perm.DETAINEE_VIEW, Perm.CELL_VIEW, Perm.PATROL, Perm.TASK_DISPATCH],
+    PostKind.COMMAND: [
+        Perm.DETAINEE_VIEW,
+        Perm.CELL_VIEW,
+        Perm.PATROL,
+        Perm.TASK_DISPATCH,
+        Perm.ROSTER_EDIT,
     ],
     PostKind.SUPERVISOR: [Perm.DETAINEE_VIEW, Perm.CELL_VIEW, Perm.SUPERVISE],
     PostKind.ADMINISTRATOR: [Perm.ADMINISTER, Perm.AUDIT_VIEW, Perm.RULES_PUBLISH],

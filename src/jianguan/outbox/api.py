@@ -78,6 +78,7 @@ def event_append(
         payload=payload,
     )
     transaction.on_commit(_wake_consumers)
+    transaction.on_commit(lambda: _ring_live(unit_code))
     return event.id
 
 
@@ -116,6 +117,12 @@ def _wake_consumers() -> None:
         deliver_pending()
     except Exception:  # the periodic sweep will deliver; a queue outage must not fail the write
         log.exception("could not enqueue outbox delivery")
+
+
+def _ring_live(unit_code: str) -> None:
+    from jianguan.outbox.live import ring
+
+    ring(unit_code)
 
 
 def deliver(*, batch: int = 500, now: dt.datetime | None = None) -> int:

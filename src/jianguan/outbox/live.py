@@ -1,0 +1,138 @@
+"""Live screens follow the outbox (DESIGN.md §2, §4).
+
+The outbox table is the truth: a screen's stream reads the events of its units that it has not
+sent yet, so a screen that reconnects with its last event id catches up on what it missed, and
+a web process that dies takes nothing with it. Redis pub/sub, when configured, only rings a bell
+after each commit so that a waiting stream reads at once; without Redis (the embedded default)
+streams read every POLL_SECONDS. A lost bell costs at most one poll interval either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from jianguan.outbox.api import DomainEvent, _as_domain_event
+from jianguan.outbox.models import Event
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "jianguan:live"
+POLL_SECONDS = 0.25  # embedded default: how often a stream looks for new events
+BELL_WAIT_SECONDS = 5.0  # with Redis: re-read at least this often even with no bell
+# Events are ordered by the time they were written, but a transaction that began earlier may
+# commit a little later; each read looks back this far and skips what it already sent.
+LATE_COMMIT = dt.timedelta(seconds=10)
+BATCH = 200
+
+_client_lock = threading.Lock()
+_client: Any = None
+
+
+def _redis() -> Any:
+    global _client
+    if not settings.REDIS_URL:
+        return None
+    with _client_lock:
+        if _client is None:
+            import redis
+
+            _client = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+        return _client
+
+
+def ring(unit_code: str) -> None:
+    """Tell waiting streams that `unit_code` has a new event (after commit; never raises)."""
+    client = _redis()
+    if client is None:
+        return
+    try:
+        client.publish(CHANNEL, unit_code)
+    except Exception:  # the streams' own re-read will find the event
+        log.warning("live bell not rung for %s (Redis unavailable)", unit_code)
+
+
+class Follower:
+    """One screen's position in the outbox: the events of `unit_codes` after a given event."""
+
+    def __init__(self, unit_codes: Iterable[str], *, after: str | None = None) -> None:
+        self.unit_codes = set(unit_codes)
+        self.sent: dict[uuid.UUID, dt.datetime] = {}
+        self.since = timezone.now()
+        self._pubsub: Any = None
+        if after:
+            self._resume(after)
+
+    def _resume(self, after: str) -> None:
+        """Continue after the event the screen saw last (the SSE Last-Event-ID)."""
+        try:
+            last = Event.objects.filter(id=uuid.UUID(after)).values("id", "recorded_at").first()
+        except ValueError:
+            last = None
+        if last is None:
+            return  # unknown or too old: start from now; the screen reloads its state anyway
+        self.since = last["recorded_at"]
+        # What the screen had: the events up to and including its last one.
+        self.sent = dict(
+            Event.objects.filter(
+                recorded_at__gte=self.since - LATE_COMMIT,
+                recorded_at__lte=self.since,
+                id__lte=last["id"],
+            ).values_list("id", "recorded_at")
+        )
+
+    def read(self) -> list[DomainEvent]:
+        """Events not sent yet, oldest first (at most BATCH; call again for the rest)."""
+        rows = Event.objects.filter(
+            recorded_at__gte=self.since - LATE_COMMIT, unit_code__in=self.unit_codes
+        ).order_by("recorded_at", "id")[: BATCH + len(self.sent)]
+        fresh: list[DomainEvent] = []
+        for row in rows:
+            if row.id in self.sent:
+                continue
+            if len(fresh) >= BATCH:
+                break
+            fresh.append(_as_domain_event(row))
+            self.sent[row.id] = row.recorded_at
+        if self.sent:
+            self.since = max(self.since, *self.sent.values())
+        horizon = self.since - LATE_COMMIT
+        self.sent = {k: v for k, v in self.sent.items() if v >= horizon}
+        return fresh
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until a bell for one of our units rings, or the poll interval, or `timeout`."""
+        client = _redis()
+        if client is None:
+            time.sleep(min(POLL_SECONDS, timeout))
+            return
+        try:
+            if self._pubsub is None:
+                self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+                self._pubsub.subscribe(CHANNEL)
+            deadline = time.monotonic() + min(BELL_WAIT_SECONDS, timeout)
+            while (left := deadline - time.monotonic()) > 0:
+                message = self._pubsub.get_message(timeout=left)
+                if message and message["data"].decode() in self.unit_codes:
+                    return
+        except Exception:  # Redis gone: fall back to polling until it is back
+            self._pubsub = None
+            time.sleep(min(POLL_SECONDS, timeout))
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            try:
+                self._pubsub.close()
+            except Exception:
+                log.debug("live pubsub close failed", exc_info=True)
+            self._pubsub = None
