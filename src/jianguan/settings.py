@@ -192,6 +192,10 @@ LOGIN_LOCK_SECONDS = int(os.environ.get("JIANGUAN_LOGIN_LOCK_SECONDS", "900"))
 # Outbox consumers re-read this far back so that a transaction committing late is not missed.
 OUTBOX_LOOKBACK_SECONDS = int(os.environ.get("JIANGUAN_OUTBOX_LOOKBACK_SECONDS", "300"))
 
+# A live screen's stream ends after this long and the browser reconnects at once with the last
+# event id it saw, so a server thread is never held by one screen for ever.
+LIVE_STREAM_SECONDS = int(os.environ.get("JIANGUAN_LIVE_STREAM_SECONDS", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

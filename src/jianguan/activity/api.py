@@ -6,7 +6,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from jianguan.activity.consumers import summarise
 from jianguan.activity.models import ActivityItem
+
+__all__ = ["recent_activity", "summarise"]
 
 
 def recent_activity(

@@ -67,29 +67,27 @@ class Follower:
 
     def __init__(self, unit_codes: Iterable[str], *, after: str | None = None) -> None:
         self.unit_codes = set(unit_codes)
-        self.sent: dict[uuid.UUID, dt.datetime] = {}
-        self.since = timezone.now()
         self._pubsub: Any = None
-        if after:
-            self._resume(after)
-
-    def _resume(self, after: str) -> None:
-        """Continue after the event the screen saw last (the SSE Last-Event-ID)."""
-        try:
-            last = Event.objects.filter(id=uuid.UUID(after)).values("id", "recorded_at").first()
-        except ValueError:
-            last = None
-        if last is None:
-            return  # unknown or too old: start from now; the screen reloads its state anyway
-        self.since = last["recorded_at"]
-        # What the screen had: the events up to and including its last one.
-        self.sent = dict(
-            Event.objects.filter(
-                recorded_at__gte=self.since - LATE_COMMIT,
-                recorded_at__lte=self.since,
-                id__lte=last["id"],
-            ).values_list("id", "recorded_at")
+        last = self._last_seen(after) if after else None
+        # What the screen already shows: everything up to now for a new screen (it has just
+        # rendered), or up to and including its last event for a reconnecting one.
+        self.since = last["recorded_at"] if last else timezone.now()
+        seen = Event.objects.filter(
+            recorded_at__gte=self.since - LATE_COMMIT,
+            recorded_at__lte=self.since,
+            unit_code__in=self.unit_codes,
         )
+        if last:
+            seen = seen.filter(id__lte=last["id"])
+        self.sent: dict[uuid.UUID, dt.datetime] = dict(seen.values_list("id", "recorded_at"))
+
+    @staticmethod
+    def _last_seen(after: str) -> dict[str, Any] | None:
+        """The event a reconnecting screen saw last (its SSE Last-Event-ID), if we have it."""
+        try:
+            return Event.objects.filter(id=uuid.UUID(after)).values("id", "recorded_at").first()
+        except ValueError:
+            return None  # unknown: start from now; the screen reloads its panels anyway
 
     def read(self) -> list[DomainEvent]:
         """Events not sent yet, oldest first (at most BATCH; call again for the rest)."""

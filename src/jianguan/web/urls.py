@@ -3,6 +3,7 @@ from django.urls import path
 from jianguan.web import (
     views,
     views_admission,
+    views_live,
     views_oversight,
     views_placement,
     views_record,
@@ -71,6 +72,11 @@ urlpatterns = [
         views_oversight.override_decide,
         name="override_review",
     ),
+    path("live/events/", views_live.live_events, name="live_events"),
+    # duty pages (任务、动态信息、排班)
+    # assessment pages (考核)
+    # command screen (指挥大屏)
+    # rule pack editor (规则包)
     path("units/", views.units, name="units"),
     path("audit/", views.audit_log, name="audit"),
 ]
