@@ -85,9 +85,10 @@ class Follower:
     def _last_seen(after: str) -> dict[str, Any] | None:
         """The event a reconnecting screen saw last (its SSE Last-Event-ID), if we have it."""
         try:
-            return Event.objects.filter(id=uuid.UUID(after)).values("id", "recorded_at").first()
+            row = Event.objects.filter(id=uuid.UUID(after)).values("id", "recorded_at").first()
         except ValueError:
             return None  # unknown: start from now; the screen reloads its panels anyway
+        return dict(row) if row else None
 
     def read(self) -> list[DomainEvent]:
         """Events not sent yet, oldest first (at most BATCH; call again for the rest)."""
