@@ -6,6 +6,7 @@ English. A string without an entry fails loudly so nothing ships untranslated.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -389,6 +390,9 @@ ENGLISH = {
     "暂停计算自": "Suspended since",
     "计算方法": "Counting",
 }
+# Each later feature keeps its strings in a file of its own: scripts/english/<feature>.json.
+for extra in sorted((Path(__file__).resolve().parent / "english").glob("*.json")):
+    ENGLISH |= json.loads(extra.read_text(encoding="utf-8"))
 PLURALS = {"共 %(n)s 人": ("%(n)s person", "%(n)s people")}
 
 pattern = re.compile(r'{% translate "([^"]+)" %}')
