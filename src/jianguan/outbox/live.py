@@ -33,22 +33,22 @@ BELL_WAIT_SECONDS = 5.0  # with Redis: re-read at least this often even with no 
 LATE_COMMIT = dt.timedelta(seconds=10)
 BATCH = 200
 
-_client_lock = threading.Lock()
-_client: Any = None
+_clients_lock = threading.Lock()
+_clients: dict[str, Any] = {}  # one connection pool per Redis URL, shared by the threads
 
 
 def _redis() -> Any:
-    global _client
-    if not settings.REDIS_URL:
+    url = settings.REDIS_URL
+    if not url:
         return None
-    with _client_lock:
-        if _client is None:
+    with _clients_lock:
+        if url not in _clients:
             import redis
 
-            _client = redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+            _clients[url] = redis.Redis.from_url(
+                url, socket_timeout=0.5, socket_connect_timeout=0.5
             )
-        return _client
+        return _clients[url]
 
 
 def ring(unit_code: str) -> None:
