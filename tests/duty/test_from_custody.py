@@ -74,3 +74,21 @@ def test_overdue_alert_is_an_urgent_task_for_the_leader(staff, held):
     notice = _notice_event(held, "EXPIRED")
     task = Task.objects.get(source=TaskSource.NOTICE, source_ref=str(notice.id))
     assert (task.post_kind, task.urgency) == ("LEADER", "URGENT")
+
+
+def test_notice_handled_on_the_notices_page_closes_its_task(staff, held, make_user):
+    from jianguan.custody.api import notice_handle
+    from jianguan.duty.api import TaskState, TaskStep
+    from jianguan.org.api import actor_for
+    from jianguan.outbox.api import deliver
+
+    clerk = make_user("gz_shouya", "ADMISSION", full_name="陈收押")
+    notice = _notice_event(held)
+    notice_handle(actor=actor_for(clerk), notice=notice, note="已送达刑警支队")
+    deliver()
+    task = Task.objects.get(source=TaskSource.NOTICE, source_ref=str(notice.id))
+    assert task.state == TaskState.CLOSED
+    assert "已送达刑警支队" in task.feedback
+    closing = TaskStep.objects.get(task=task, action="closed")
+    assert closing.from_state == TaskState.DISPATCHED
+    assert "期限通知页" in closing.note

@@ -1,4 +1,4 @@
-"""The duty rule pack (pure Python): the catalogue of dynamic information per post, which
+"""The duty rule pack (pure Python, no database): the catalogue of dynamic information per post, which
 items become tasks for which post, and the time limits and escalation chain (DESIGN.md §5)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jianguan.org.permissions import PostKind
 from jianguan.rules.schema import PackError, text
 
 __all__ = ["BUILTIN_PATH", "Category", "DutyPack", "Limits", "PackError", "parse_pack"]
@@ -113,8 +114,6 @@ def _posts(value: Any, path: tuple[Any, ...], known: set[str]) -> tuple[str, ...
 
 def parse_pack(content: Mapping[str, Any], *, post_kinds: set[str] | None = None) -> DutyPack:
     """Validate a parsed YAML pack; raise PackError at the first bad place."""
-    from jianguan.org.permissions import PostKind
-
     known = post_kinds if post_kinds is not None else set(PostKind.values)
     if not isinstance(content, Mapping):
         raise PackError((), "规则包应为映射（键: 值）")
@@ -159,14 +158,11 @@ def parse_pack(content: Mapping[str, Any], *, post_kinds: set[str] | None = None
         raise PackError(("categories",), "缺少信息类别列表")
     categories: dict[str, Category] = {}
     for i, row in enumerate(raw_categories):
-        categories_add(categories, _category(row, ("categories", i), known))
+        category = _category(row, ("categories", i), known)
+        if category.code in categories:
+            raise PackError(("categories", i, "code"), f"类别代码 {category.code} 重复")
+        categories[category.code] = category
     return DutyPack(version, title, limits, escalation, categories)
-
-
-def categories_add(categories: dict[str, Category], category: Category) -> None:
-    if category.code in categories:
-        raise PackError(("categories",), f"类别代码 {category.code} 重复")
-    categories[category.code] = category
 
 
 def _category(row: Any, path: tuple[Any, ...], known: set[str]) -> Category:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from jianguan.core.actor import Actor
 from jianguan.custody.api import DeadlineNotice, notice_handle
-from jianguan.duty.lifecycle import duty_pack, task_open
+from jianguan.duty.lifecycle import duty_pack, task_open, task_settle
 from jianguan.duty.models import Outcome, Task, TaskSource, TaskState
 from jianguan.org.api import Unit
 from jianguan.outbox.api import DomainEvent, consumer
@@ -29,6 +29,8 @@ def on_custody_event(event: DomainEvent) -> None:
         _open_notice_task(event)
     elif event.type == "duty.task_handled":
         _handle_notice(event)
+    elif event.type == "custody.notice_handled":
+        _settle_task(event)
 
 
 def _open_notice_task(event: DomainEvent) -> None:
@@ -73,4 +75,16 @@ def _handle_notice(event: DomainEvent) -> None:
         actor=Actor.system(event.actor_name or "duty"),
         notice=notice,
         note=f"{outcome}：{task.feedback}（任务反馈）",
+    )
+
+
+def _settle_task(event: DomainEvent) -> None:
+    """The notice was handled on the notices page: its task is done too."""
+    task = Task.objects.filter(source=TaskSource.NOTICE, source_ref=event.payload["notice"]).first()
+    if task is None or task.state in (TaskState.CLOSED, TaskState.CANCELLED):
+        return
+    task_settle(
+        task=task,
+        actor=ACTOR,
+        note=f"已在期限通知页处理（{event.actor_name}）：{event.payload.get('note', '')}",
     )

@@ -379,6 +379,26 @@ def _close(task: Task, *, actor: Actor, user: User | None, note: str, now: dt.da
     )
 
 
+def task_settle(*, task: Task, actor: Actor, note: str) -> Task:
+    """Close an open task whose work was done elsewhere (e.g. the deadline notice was served from
+    the notices page); the note says where. Runs in the caller's transaction."""
+    locked = _locked(task)
+    if locked.state not in OPEN_STATES:
+        return locked
+    now = timezone.now()
+    before = locked.state
+    locked.state = TaskState.CLOSED
+    locked.outcome = locked.outcome or Outcome.RESOLVED
+    locked.feedback = locked.feedback or note
+    locked.handled_at = locked.handled_at or now
+    locked.closed_at = now
+    locked.escalate_at = None
+    locked.version += 1
+    locked.save()
+    _step(locked, action="closed", from_state=before, actor=actor, note=note, at=now)
+    return locked
+
+
 # --- transitions by command (分控, 指挥中心, 所领导) ------------------------------------------
 
 
