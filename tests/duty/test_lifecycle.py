@@ -259,3 +259,28 @@ def test_officers_can_not_dispatch_or_cancel(staff, anomaly):
     assert task.state == TaskState.CANCELLED
     with pytest.raises(TaskConflict):
         task_accept(user=staff["custodian"], task=task)
+
+
+def test_a_record_and_its_task_commit_together_or_not_at_all(
+    staff, held, side_effects, monkeypatch
+):
+    """A process failing between the record and its task leaves neither behind."""
+    from jianguan.duty import records
+
+    def broken(**kwargs):
+        raise RuntimeError("process died while routing")
+
+    monkeypatch.setattr(records, "task_open", broken)
+    before = side_effects()
+    with pytest.raises(RuntimeError):
+        info_record(
+            user=staff["patrol"],
+            category="PATROL_ABNORMAL_BEHAVIOUR",
+            text="情绪激动",
+            detainee_id=held.id,
+        )
+    assert side_effects() == before
+    from jianguan.duty.api import InfoRecord, Task
+
+    assert not InfoRecord.objects.exists()
+    assert not Task.objects.exists()
