@@ -82,6 +82,7 @@ def _mount() -> None:
     api.add_router("/custody", custody_router)
     api.add_router("/interrogations", interrogation_router)
     api.add_router("/rules", rules_router)
+    api.add_router("/duty", "jianguan.duty.endpoints.router")
 
 
 _mount()

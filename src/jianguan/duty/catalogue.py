@@ -196,6 +196,10 @@ def _category(row: Any, path: tuple[Any, ...], known: set[str]) -> Category:
         raise PackError((*path, "article"), "依据为法律的类别必须写明条文")
     accept = row.get("accept_minutes")
     handle = row.get("handle_minutes")
+    accept = _minutes(accept, (*path, "accept_minutes")) if accept is not None else None
+    handle = _minutes(handle, (*path, "handle_minutes")) if handle is not None else None
+    if accept and handle and handle < accept:
+        raise PackError((*path, "handle_minutes"), "办结时限不能短于接收时限")
     return Category(
         code=code,
         name=name,
@@ -206,6 +210,6 @@ def _category(row: Any, path: tuple[Any, ...], known: set[str]) -> Category:
         verify=verify,
         basis=basis,
         article=article,
-        accept_minutes=_minutes(accept, (*path, "accept_minutes")) if accept is not None else None,
-        handle_minutes=_minutes(handle, (*path, "handle_minutes")) if handle is not None else None,
+        accept_minutes=accept,
+        handle_minutes=handle,
     )

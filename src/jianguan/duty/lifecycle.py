@@ -278,7 +278,7 @@ def task_accept(*, user: User, task: Task, address: str | None = None) -> Task:
     who has it."""
     if task.post_kind not in post_kinds(user):
         raise PermissionDenied(f"该任务由{post_label(task.post_kind)}岗处置，您当前的岗位不能接收")
-    if task.assignee_id and task.assignee_id != user.id:
+    if task.state == TaskState.DISPATCHED and task.assignee_id not in (None, user.id):
         raise PermissionDenied("该任务已指派给其他民警")
     now = timezone.now()
     escalate_at = task.handle_due if task.handle_due > now else now + _limits(task).escalate
