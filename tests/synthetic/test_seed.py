@@ -124,6 +124,8 @@ def test_demo_seed_builds_the_tree_and_the_accounts(codes: None, fast_passwords:
         "guanjiao": "440100K01",
         "yiwu": "440100K01",
         "suozhang": "440100K01",
+        "fenkong": "440100K01",
+        "zhihui": "440100K01",
         "sz_guanjiao": "440300K01",
         "city_sup": "440100",
         "prov_sup": "440000",
@@ -288,6 +290,83 @@ def test_history_events_tell_each_stay(codes: None) -> None:
         else:
             assert e.occurred_at == p.left_at
             assert e.payload["reason"]
+
+
+# --- the demo facility's morning of the duty loop ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_seed_leaves_the_duty_loop_running(codes: None, fast_passwords: None) -> None:
+    """The demo facility has today's shifts and a morning of records played through the
+    services: tasks open, closed, cancelled and escalated, one overdue, every step kept, and
+    nothing at any other facility."""
+    from django.utils import timezone
+
+    from jianguan.custody.models import Movement
+    from jianguan.duty.api import is_overdue, on_shift, task_counts
+    from jianguan.duty.models import InfoRecord, ShiftAssignment, Task, TaskStep
+    from jianguan.org.models import Unit
+
+    result = _seed(per_facility=60)
+    facility = Unit.objects.get(code="440100K01")
+    assert result.duty is not None
+    tasks = list(Task.objects.all())
+    assert {t.unit_id for t in tasks} == {facility.id}
+    assert Counter(t.state for t in tasks) == {
+        "DISPATCHED": 4,
+        "ACCEPTED": 4,
+        "HANDLED": 1,
+        "RETURNED": 1,
+        "CLOSED": 4,
+        "CANCELLED": 1,
+    }
+    assert result.duty.tasks == dict(Counter(t.state for t in tasks))
+    assert InfoRecord.objects.count() == result.duty.records == 15  # one needs no task
+    escalated = [t for t in tasks if t.escalation_level]
+    assert sorted(t.category for t in escalated) == [
+        "MEDICAL_CONDITION_CHANGE",
+        "RECEPTION_ITEM_ABNORMAL",
+    ]
+    assert {t.escalated_to for t in escalated} == {"SUBCONTROL"}
+    now = timezone.now()
+    overdue = {t.category for t in tasks if is_overdue(t, now)}
+    assert {"MEDICAL_CONDITION_CHANGE", "RECEPTION_ITEM_ABNORMAL"} <= overdue
+    counts = task_counts(facility.id, now)
+    assert counts["open"] == 10
+    assert counts["escalated"] == 2
+    # The morning happened over the last three hours, each step at its own moment, in order.
+    for task in tasks:
+        steps = list(TaskStep.objects.filter(task=task).order_by("at", "id"))
+        assert steps[0].action == "created"
+        assert now - dt.timedelta(hours=3) < task.created_at == steps[0].at <= now
+        assert [s.at for s in steps] == sorted(s.at for s in steps)
+        if task.state == "CLOSED":
+            assert task.feedback
+            assert task.closed_at is not None
+            assert task.created_at < task.closed_at <= now
+    # Today's shifts: every officer of the facility is on their post now.
+    assert ShiftAssignment.objects.count() == result.duty.shifts == 2 * 9
+    for post in ("PATROL", "CUSTODIAN", "SUBCONTROL", "COMMAND", "LEADER"):
+        assert on_shift(facility, post).count() == 1
+    assert Movement.objects.filter(unit=facility).count() == result.duty.movements == 4
+
+
+@pytest.mark.django_db
+def test_demo_duty_morning_is_the_same_for_the_same_seed(codes: None, fast_passwords: None) -> None:
+    """The script picks its people by the seed: replaying it on the same facility names the
+    same people in the same order."""
+    from django.utils import timezone
+
+    from jianguan.org.models import Unit
+    from jianguan.synthetic.duty_morning import morning_people
+
+    _seed(per_facility=60, accounts=False)
+    facility = Unit.objects.get(code="440100K01")
+    now = timezone.now()
+    first = [p.id for p in morning_people(facility, 20261121, now)]
+    assert first == [p.id for p in morning_people(facility, 20261121, now)]
+    assert first != [p.id for p in morning_people(facility, 7, now)]
+    assert len(first) >= 17
 
 
 # --- the command -------------------------------------------------------------------------

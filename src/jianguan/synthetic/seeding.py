@@ -61,6 +61,7 @@ from jianguan.org.api import (
 from jianguan.outbox.api import deliver
 from jianguan.outbox.models import Event
 from jianguan.synthetic.catalog import Catalog
+from jianguan.synthetic.duty_morning import MorningResult, duty_morning
 from jianguan.synthetic.generate import (
     DEMO_TREE,
     FacilityData,
@@ -83,6 +84,8 @@ DEMO_ACCOUNTS: Final[tuple[tuple[str, str, str, str], ...]] = (
     ("guanjiao", "黄文杰", PostKind.CUSTODIAN, "facility"),
     ("yiwu", "张丽娟", PostKind.MEDICAL, "facility"),
     ("suozhang", "周国平", PostKind.LEADER, "facility"),
+    ("fenkong", "马建军", PostKind.SUBCONTROL, "facility"),
+    ("zhihui", "何志明", PostKind.COMMAND, "facility"),
     ("sz_guanjiao", "林振华", PostKind.CUSTODIAN, "other_facility"),
     ("city_sup", "梁伟明", PostKind.SUPERVISOR, "city"),
     ("prov_sup", "郑建军", PostKind.SUPERVISOR, "province"),
@@ -128,6 +131,7 @@ class SeedResult:
     deadlines: int = 0
     delivered: int = 0
     accounts: list[Account] = field(default_factory=list)
+    duty: MorningResult | None = None
     seconds: float = 0.0
     bulk_seconds: float = 0.0
     method: str = ""
@@ -174,6 +178,14 @@ def run_seed(options: SeedOptions, *, say: Callable[[str], None] = print) -> See
     bulk_started = time.perf_counter()
     _people(options, catalog, facilities, now, result)
     result.bulk_seconds = time.perf_counter() - bulk_started
+
+    if options.facilities is None and result.accounts:
+        # The demo facility's morning: shifts, records, tasks in every state, movements.
+        users = {u.username: u for u in User.objects.select_related("unit")}
+        result.duty = duty_morning(
+            unit=_account_units(facilities)["facility"], users=users, seed=options.seed, now=now
+        )
+        note(f"勤务：{result.duty.records} 条动态信息，{sum(result.duty.tasks.values())} 项任务")
 
     if options.facilities is None:  # the demo's activity feed shows its history at once
         while handled := deliver():

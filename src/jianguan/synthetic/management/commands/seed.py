@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from jianguan.custody.api import DetaineeStatus
+from jianguan.duty.api import TaskState
 from jianguan.synthetic.seeding import (
     DEFAULT_SEED,
     DEMO_PASSWORD,
@@ -87,6 +88,14 @@ class Command(BaseCommand):
             for a in result.accounts:
                 factor = f"  动态口令密钥 {a.totp_secret}" if a.totp_secret else ""
                 write(f"  {a.username:<12} {a.full_name}  {a.post}  {a.unit}{factor}")
+        if result.duty:
+            states = "，".join(
+                f"{TaskState(s).label} {n}" for s, n in sorted(result.duty.tasks.items())
+            )
+            write(
+                f"今日勤务：排班 {result.duty.shifts} 个，动态信息 {result.duty.records} 条，"
+                f"任务（{states}），出入所 {result.duty.movements} 次"
+            )
         by_status = "，".join(
             f"{DetaineeStatus(s).label} {n:,}" for s, n in sorted(result.detainees.items())
         )
