@@ -392,7 +392,11 @@ ENGLISH = {
 }
 # Each later feature keeps its strings in a file of its own: scripts/english/<feature>.json.
 for extra in sorted((Path(__file__).resolve().parent / "english").glob("*.json")):
-    ENGLISH |= json.loads(extra.read_text(encoding="utf-8"))
+    more = json.loads(extra.read_text(encoding="utf-8"))
+    clashes = [k for k, v in more.items() if ENGLISH.get(k, v) != v]
+    if clashes:  # one Chinese string has one English everywhere
+        sys.exit(f"{extra.name} translates differently: {clashes}")
+    ENGLISH |= more
 PLURALS = {"共 %(n)s 人": ("%(n)s person", "%(n)s people")}
 
 pattern = re.compile(r'{% translate "([^"]+)" %}')

@@ -31,6 +31,17 @@ TEMPLATES: dict[str, str] = {
     "post.changed": "修改岗位 {name}",
     "code.changed": "修改代码 {table} {code} {name}",
     "codes.loaded": "载入代码表 {table}（{count} 项）",
+    "duty.info_recorded": "记录动态信息「{name}」{where}",
+    "duty.task_created": "创建任务：{title}",
+    "duty.task_dispatched": "任务「{title}」{note}",
+    "duty.task_accepted": "接收任务：{title}",
+    "duty.task_handled": "反馈任务「{title}」：{note}",
+    "duty.task_closed": "任务办结：{title}",
+    "duty.task_returned": "退回重办「{title}」：{note}",
+    "duty.task_escalated": "任务升级「{title}」：{note}",
+    "duty.task_cancelled": "撤销任务「{title}」：{note}",
+    "duty.task_prioritised": "调整紧急程度「{title}」：{note}",
+    "duty.shift_added": "排班 {officer}：{starts_at:.16} 至 {ends_at:.16}",
 }
 
 

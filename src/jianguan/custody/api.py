@@ -360,3 +360,15 @@ def held_in_unit(unit_id: uuid.UUID, id: uuid.UUID | str) -> Detainee | None:
         )
     except (ValueError, ValidationError):
         return None
+
+
+def movements_today(user: Any, since: dt.datetime) -> QuerySet[Movement]:
+    """Movements at the user's facilities since a moment (the command screen: since local
+    midnight), newest first; nothing without the view permission."""
+    if not has_perm(user, Perm.DETAINEE_VIEW):
+        return Movement.objects.none()
+    return (
+        Movement.objects.filter(unit_id__in=scope_unit_ids(user), at__gte=since)
+        .select_related("detainee", "from_cell", "to_cell")
+        .order_by("-at", "-id")
+    )

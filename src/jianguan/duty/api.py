@@ -143,3 +143,41 @@ def task_counts(unit_id: Any, now: dt.datetime | None = None) -> dict[str, int]:
         "escalated": waiting.filter(escalation_level__gt=0).count(),
         "urgent": waiting.filter(urgency=Urgency.URGENT).count(),
     }
+
+
+# --- assessment (监督考核): generated from the task records ---------------------------------
+
+from jianguan.duty.assessment import (  # noqa: E402
+    PERIOD_KINDS,
+    Assessment,
+    Figures,
+    Period,
+    TaskLine,
+    assessment_for,
+    facility_assessment,
+    may_see_facility,
+    month_parse,
+    p90,
+    period_of,
+    period_parse,
+)
+from jianguan.duty.ledger import CONTENT_TYPE as LEDGER_CONTENT_TYPE  # noqa: E402
+from jianguan.duty.ledger import ledger_filename, ledger_workbook  # noqa: E402
+
+__all__ += [
+    "LEDGER_CONTENT_TYPE",
+    "PERIOD_KINDS",
+    "Assessment",
+    "Figures",
+    "Period",
+    "TaskLine",
+    "assessment_for",
+    "facility_assessment",
+    "ledger_filename",
+    "ledger_workbook",
+    "may_see_facility",
+    "month_parse",
+    "p90",
+    "period_of",
+    "period_parse",
+]

@@ -10,11 +10,12 @@ event in the transaction that changes the task.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -38,6 +39,9 @@ from jianguan.rules.api import pack_for
 
 ESCALATION_ACTOR = Actor.system("duty-escalation")
 MAX_FEEDBACK = 4000
+# Feedback photos: what the first bytes of each accepted kind are, and the largest size.
+PHOTO_KINDS = {b"\xff\xd8\xff": (".jpg", "image/jpeg"), b"\x89PNG\r\n\x1a\n": (".png", "image/png")}
+PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 
 class TaskConflict(DomainError):
@@ -330,6 +334,7 @@ def task_handle(
         raise DomainError("TOO_LONG", f"处置反馈不能超过 {MAX_FEEDBACK} 字", field="feedback")
     if outcome not in Outcome.values:
         raise DomainError("BAD_OUTCOME", "请选择处置结果", field="outcome")
+    kept_photo = _checked_photo(photo, task) if photo is not None and photo.size else None
     locked = _locked(task)
     if locked.assignee_id != user.id:
         raise PermissionDenied("只有接收该任务的民警可以反馈处置情况")
@@ -354,12 +359,24 @@ def task_handle(
         post_kind=locked.post_kind,
         note=feedback,
         outcome=outcome,
-        photo=photo,
+        photo=kept_photo,
         at=now,
     )
     if not locked.needs_verify:
-        _close(locked, actor=actor, user=None, note="无需核验，反馈即办结", now=now)
+        _close(locked, actor=actor, user=user, note="无需核验，反馈即办结", now=now)
     return locked
+
+
+def _checked_photo(upload: UploadedFile, task: Task) -> UploadedFile:
+    """Keep only a JPEG or PNG, under a name of our own (never the uploader's file name)."""
+    if (upload.size or 0) > PHOTO_MAX_BYTES:
+        raise DomainError("FILE_TOO_LARGE", "照片不能超过 8 MB", field="photo")
+    body = upload.read(PHOTO_MAX_BYTES + 1)
+    for magic, (ext, content_type) in PHOTO_KINDS.items():
+        if body.startswith(magic):
+            digest = hashlib.sha256(body).hexdigest()[:12]
+            return SimpleUploadedFile(f"{task.id}-{digest}{ext}", body, content_type)
+    raise DomainError("NOT_A_PHOTO", "只接受 JPEG 或 PNG 格式的照片", field="photo")
 
 
 def _close(task: Task, *, actor: Actor, user: User | None, note: str, now: dt.datetime) -> None:
