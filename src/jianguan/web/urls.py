@@ -77,7 +77,6 @@ urlpatterns = [
         name="override_review",
     ),
     path("live/events/", views_live.live_events, name="live_events"),
-    # duty pages (任务、动态信息、排班)
     path("duty/", views_duty.mine, name="duty"),
     path("duty/mine/", views_duty.mine_panel, name="duty_mine_panel"),
     path("duty/record/", views_duty.record, name="duty_record"),
@@ -89,14 +88,11 @@ urlpatterns = [
     path("duty/tasks/<str:task_id>/panel/", views_duty.task_panel, name="duty_task_panel"),
     path("duty/tasks/<str:task_id>/<str:action>/", views_duty.task_act, name="duty_task_act"),
     path("duty/steps/<str:step_id>/photo/", views_duty.step_photo, name="duty_step_photo"),
-    # assessment pages (考核)
     path("assessment/", views_assessment.assessment_view, name="assessment"),
     path("assessment/monthly/", views_assessment.assessment_monthly, name="assessment_monthly"),
     path("assessment/ledger.xlsx", views_assessment.assessment_ledger, name="assessment_ledger"),
-    # command screen (指挥大屏)
     path("command/", views_command.command_screen, name="command"),
     path("command/panels/<str:panel>/", views_command.command_panel, name="command_panel"),
-    # rule pack editor (规则包)
     path("rules/duty/", views_rules.duty_catalogue, name="rules_duty"),
     path("units/", views.units, name="units"),
     path("audit/", views.audit_log, name="audit"),
