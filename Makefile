@@ -72,6 +72,8 @@ test-postgres: install
 bench: install
 	$(PY) bench/api_list.py
 	$(PY) bench/deadline_recompute.py
+	$(PY) bench/duty_routing.py
+	$(PY) bench/live_latency.py
 
 reset:
 	rm -rf var

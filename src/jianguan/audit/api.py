@@ -40,7 +40,8 @@ def audit_record(
     """
     detail = detail or {}
     own_transaction = not connection.in_atomic_block
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint: the entry and the act stand or fall together.
+    with transaction.atomic(savepoint=False):
         if not wait_for_flush and own_transaction and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -32,6 +32,7 @@ BELL_WAIT_SECONDS = 5.0  # with Redis: re-read at least this often even with no 
 # commit a little later; each read looks back this far and skips what it already sent.
 LATE_COMMIT = dt.timedelta(seconds=10)
 BATCH = 200
+MIN_READ_INTERVAL = 0.05  # seconds between two reads of one stream
 
 _clients_lock = threading.Lock()
 _clients: dict[str, Any] = {}  # one connection pool per Redis URL, shared by the threads
@@ -68,6 +69,7 @@ class Follower:
     def __init__(self, unit_codes: Iterable[str], *, after: str | None = None) -> None:
         self.unit_codes = set(unit_codes)
         self._pubsub: Any = None
+        self._last_read = 0.0
         last = self._last_seen(after) if after else None
         # What the screen already shows: everything up to now for a new screen (it has just
         # rendered), or up to and including its last event for a reconnecting one.
@@ -91,26 +93,35 @@ class Follower:
         return dict(row) if row else None
 
     def read(self) -> list[DomainEvent]:
-        """Events not sent yet, oldest first (at most BATCH; call again for the rest)."""
-        rows = Event.objects.filter(
+        """Events not sent yet, oldest first (at most BATCH; call again for the rest).
+
+        The look-back window is read as (id, time) pairs only; whole rows are fetched just for
+        the events not sent yet, so a busy facility's window costs little per read."""
+        self._last_read = time.monotonic()
+        window = Event.objects.filter(
             recorded_at__gte=self.since - LATE_COMMIT, unit_code__in=self.unit_codes
-        ).order_by("recorded_at", "id")[: BATCH + len(self.sent)]
+        ).order_by("recorded_at", "id")
+        new = [
+            (event_id, at)
+            for event_id, at in window.values_list("id", "recorded_at")
+            if event_id not in self.sent
+        ][:BATCH]
         fresh: list[DomainEvent] = []
-        for row in rows:
-            if row.id in self.sent:
-                continue
-            if len(fresh) >= BATCH:
-                break
-            fresh.append(_as_domain_event(row))
-            self.sent[row.id] = row.recorded_at
-        if self.sent:
-            self.since = max(self.since, *self.sent.values())
+        if new:
+            rows = {row.id: row for row in Event.objects.filter(id__in=[i for i, _ in new])}
+            fresh = [_as_domain_event(rows[i]) for i, _ in new]
+            self.sent.update(new)
+            self.since = max(self.since, *(at for _, at in new))
         horizon = self.since - LATE_COMMIT
         self.sent = {k: v for k, v in self.sent.items() if v >= horizon}
         return fresh
 
     def wait(self, timeout: float) -> None:
         """Sleep until a bell for one of our units rings, or the poll interval, or `timeout`."""
+        # A busy facility rings many times a second: read at most every MIN_READ_INTERVAL.
+        pause = self._last_read + MIN_READ_INTERVAL - time.monotonic()
+        if pause > 0:
+            time.sleep(min(pause, timeout))
         client = _redis()
         if client is None:
             time.sleep(min(POLL_SECONDS, timeout))
