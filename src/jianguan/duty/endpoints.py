@@ -24,7 +24,6 @@ from jianguan.duty.api import (
     Category,
     ShiftAssignment,
     Task,
-    TaskConflict,
     TaskState,
     Urgency,
     access_task,
@@ -304,16 +303,9 @@ def task_new(request: HttpRequest, payload: ManualTaskIn) -> Any:
     summary="接收任务（两人同时接收时只有一人成功，另一人得到 409 与接收人）",
 )
 def task_take(request: HttpRequest, task_id: str) -> dict[str, Any]:
-    user = _user(request)
-    task = _found(request, task_id)
-    holder = task.assignee
-    taken = task.state == TaskState.ACCEPTED and holder is not None and holder.id != user.id
-    if taken and holder is not None and task.post_kind in post_kinds(user):
-        # Lost the race before even trying: the same answer as losing it at the same moment.
-        raise TaskConflict(
-            "ALREADY_ACCEPTED", f"该任务已由{holder.full_name or holder.username}接收"
-        )
-    task = task_accept(user=user, task=task, address=_address(request))
+    task = task_accept(
+        user=_user(request), task=_found(request, task_id), address=_address(request)
+    )
     return _detail(_fresh(task.id))
 
 

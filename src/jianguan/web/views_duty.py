@@ -357,8 +357,8 @@ def _act(request: HttpRequest, action: str, task: Task, values: dict[str, Any]) 
     if action == "accept":
         holder = task.assignee
         if task.state != TaskState.DISPATCHED and holder is not None and holder.id != user.id:
-            # Lost to a colleague between opening the list and pressing 接收: say who has it
-            # (the service's assignee check would answer a bare 403 here).
+            # Lost to a colleague between opening the list and pressing 接收: the service says
+            # the same, but only in Chinese; this says it in the reader's language.
             name = holder.full_name or holder.username
             raise TaskConflict(
                 "ALREADY_ACCEPTED", str(_("该任务已由%(name)s接收")) % {"name": name}
