@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "jianguan.housing",
     "jianguan.custody",
     "jianguan.duty",
+    "jianguan.risk",
     "jianguan.synthetic",
     "jianguan.web",
 ]

@@ -34,9 +34,9 @@ NEW_CATEGORY = (
 )
 
 
-def _with_light_off(version: str = "2026.1-gz1") -> str:
+def _with_light_off(version: str = "2026.2-gz1") -> str:
     """The built-in pack under a new version, with one more category for 巡控."""
-    return BUILTIN_TEXT.replace('version: "2026.1"', f'version: "{version}"').replace(
+    return BUILTIN_TEXT.replace('version: "2026.2"', f'version: "{version}"').replace(
         "categories:\n", NEW_CATEGORY, 1
     )
 
@@ -69,7 +69,7 @@ def test_leader_sees_the_builtin_catalogue_per_post(sign_in, leader):
     response = sign_in(leader).get(URL)
     assert response.status_code == 200
     page = _text(response)
-    assert '<dd data-testid="pack-version">2026.1</dd>' in page
+    assert '<dd data-testid="pack-version">2026.2</dd>' in page
     assert "内置默认" in page
     patrol_table = _section(page, "巡控")
     assert 'data-category="PATROL_ABNORMAL_BEHAVIOUR"' in patrol_table
@@ -126,7 +126,7 @@ def test_a_refused_publish_publishes_nothing(sign_in, leader):
 def test_check_of_a_valid_pack_writes_nothing(sign_in, leader):
     response = sign_in(leader).post(URL, {"source": _with_light_off(), "action": "check"})
     assert response.status_code == 200
-    assert "校验通过：版本 2026.1-gz1 · 类别数 14" in _text(response)
+    assert "校验通过：版本 2026.2-gz1 · 类别数 18" in _text(response)
     assert packs_published("duty").count() == 0
 
 
@@ -140,14 +140,14 @@ def test_published_catalogue_is_what_officers_record_by(sign_in, leader, patrol,
     record = packs_published("duty").get()
     assert (record.unit_code, record.version, record.status) == (
         "440100K01",
-        "2026.1-gz1",
+        "2026.2-gz1",
         PackStatus.ACTIVE,
     )
     assert record.published_by == "gz_suozhang"
 
     page = _text(sign_in(leader).get(URL))
-    assert "已发布并生效：2026.1-gz1（广州市第一看守所）" in page
-    assert '<dd data-testid="pack-version">2026.1-gz1</dd>' in page
+    assert "已发布并生效：2026.2-gz1（广州市第一看守所）" in page
+    assert '<dd data-testid="pack-version">2026.2-gz1</dd>' in page
     assert "本所发布" in page
     row = _section(page, "巡控")
     row = row[row.index('data-category="PATROL_LIGHT_OFF"') :]
@@ -160,7 +160,7 @@ def test_published_catalogue_is_what_officers_record_by(sign_in, leader, patrol,
     # 巡控 may now record it, and it becomes a task for 分控 under the new version.
     assert "PATROL_LIGHT_OFF" in [c.code for c in catalogue_for(patrol)]
     rec = info_record(user=patrol, category="PATROL_LIGHT_OFF", text="3号监室照明不亮")
-    assert rec.pack_version == "2026.1-gz1"
+    assert rec.pack_version == "2026.2-gz1"
     assert (rec.task.post_kind, rec.task.urgency) == ("SUBCONTROL", "HIGH")
     assert rec.task.handle_due - rec.task.created_at == dt.timedelta(minutes=45)
 
@@ -174,19 +174,19 @@ def test_a_version_number_is_published_once(sign_in, leader):
     client.post(URL, {"source": _with_light_off(), "action": "publish"})
     response = client.post(URL, {"source": _with_light_off(), "action": "publish"})
     assert response.status_code == 400
-    assert "版本 2026.1-gz1 已发布过" in _text(response)
+    assert "版本 2026.2-gz1 已发布过" in _text(response)
     assert packs_published("duty").count() == 1
 
 
 def test_trial_version_leaves_the_version_in_force(sign_in, leader, patrol):
     response = sign_in(leader).post(
-        URL, {"source": _with_light_off("2026.1-trial"), "action": "publish", "shadow": "on"}
+        URL, {"source": _with_light_off("2026.2-trial"), "action": "publish", "shadow": "on"}
     )
     assert response.status_code == 302
     assert packs_published("duty").get().status == PackStatus.SHADOW
     page = _text(sign_in(leader).get(URL))
-    assert '<dd data-testid="pack-version">2026.1</dd>' in page
-    assert '<dd data-testid="trial-version">2026.1-trial</dd>' in page
+    assert '<dd data-testid="pack-version">2026.2</dd>' in page
+    assert '<dd data-testid="trial-version">2026.2-trial</dd>' in page
     assert "PATROL_LIGHT_OFF" not in [c.code for c in catalogue_for(patrol)]
 
 

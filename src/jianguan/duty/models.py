@@ -48,6 +48,7 @@ class TaskSource(models.TextChoices):
     RECORD = "RECORD", "动态信息"
     NOTICE = "NOTICE", "期限提醒"
     MANUAL = "MANUAL", "指挥部署"
+    RISK = "RISK", "风险管控"
 
 
 class ShiftAssignment(UUIDModel):
