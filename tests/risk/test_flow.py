@@ -26,14 +26,18 @@ def test_behaviour_record_raises_the_grade_and_opens_a_task(held, record, cells)
     after = _live(held)
     assert (after.score, after.grade) == (33.0, "LEVEL3")
     line = next(f for f in after.factors if f["code"] == "ABNORMAL_BEHAVIOUR")
-    assert line["points"] == 15.0 and line["label"].startswith("异常行为")
+    assert line["points"] == 15.0
+    assert line["label"].startswith("异常行为")
     assert line["fact"]  # the explanation links the fact
     change = RiskChange.objects.filter(detainee_id=held.id).order_by("-at").first()
     assert (change.from_grade, change.grade) == ("NORMAL", "LEVEL3")
-    assert change.moved[0]["code"] == "ABNORMAL_BEHAVIOUR" and change.moved[0]["delta"] == 15.0
+    assert change.moved[0]["code"] == "ABNORMAL_BEHAVIOUR"
+    assert change.moved[0]["delta"] == 15.0
     rise = Task.objects.get(source=TaskSource.RISK, category="RISK_GRADE_RISE")
-    assert rise.post_kind == "CUSTODIAN" and rise.detainee_id == held.id
-    assert "常规 → 三级风险" in rise.title and "异常行为 +15" in rise.detail
+    assert rise.post_kind == "CUSTODIAN"
+    assert rise.detainee_id == held.id
+    assert "常规 → 三级风险" in rise.title
+    assert "异常行为 +15" in rise.detail
     cell = CellRisk.objects.get(cell=cells["102"], track="LIVE")
     assert (cell.score, cell.grade) == (33.0, "LEVEL3")
     assert rec.task is not None  # the record's own task still goes to its handler

@@ -11,6 +11,7 @@ from jianguan.core.errors import DomainError
 from jianguan.custody.api import Detainee
 from jianguan.org.api import Unit
 from jianguan.risk.api import RiskScore, Track, rescore_all, rescore_person
+from jianguan.risk.backtest_command import add_backtest_parser, run_backtest
 
 
 class Command(BaseCommand):
@@ -22,13 +23,14 @@ class Command(BaseCommand):
         p.add_argument("--unit", default="", help="单位代码；缺省为本节点全部")
         p = sub.add_parser("explain", help="打印某人的积分构成")
         p.add_argument("number", help="在押人员编号")
-        from jianguan.risk.backtest_command import add_backtest_parser
-
         add_backtest_parser(sub)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            getattr(self, f"_{opts['action']}")(opts)
+            if opts["action"] == "backtest":
+                run_backtest(self, opts)
+            else:
+                getattr(self, f"_{opts['action']}")(opts)
         except DomainError as exc:
             raise CommandError(exc.message) from None
 
