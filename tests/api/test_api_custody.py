@@ -613,8 +613,9 @@ def test_rule_packs_listed_and_published(as_user, make_user, officers):
     assert {k["name"]: k["builtin_version"] for k in listing["kinds"]} == {
         "admission": "2026.1",
         "deadlines": "2026.1",
-        "duty": "2026.1",
+        "duty": "2026.2",
         "separation": "2026.1",
+        "risk": "2026.1",
     }
     assert listing["packs"] == []
     pack = _ok(admin.yaml("/rules/packs/separation", _separation("gd-1"), unit_code="440000"), 201)

@@ -9,6 +9,7 @@ task for the 管教 post at once (risk/duty_tasks.py).
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,8 +84,22 @@ def live_model(unit_path: str) -> tuple[str, RiskModel]:
     return live.version, live.pack
 
 
+_severities: tuple[float, dict[str, int]] = (0.0, {})
+SEVERITY_CACHE_SECONDS = 60.0  # an edited code table reaches scoring within a minute
+
+
 def case_severities() -> dict[str, int]:
-    """案件性质 code → severity (1–5) from the code table; a code without one inherits its parent's."""
+    """案件性质 code → severity (1–5) from the code table; a code without one inherits its parent's.
+    Kept for a minute: every re-score reads it, and the table changes rarely."""
+    global _severities
+    read_at, cached = _severities
+    if cached and time.monotonic() - read_at < SEVERITY_CACHE_SECONDS:
+        return cached
+    _severities = (time.monotonic(), _read_severities())
+    return _severities[1]
+
+
+def _read_severities() -> dict[str, int]:
     rows = codes_of("CASE_NATURE", active_only=False)
     own = {c.code: c.extra.get("severity") for c in rows}
     parents = {c.code: c.parent_code for c in rows}
