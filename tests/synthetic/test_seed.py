@@ -307,11 +307,20 @@ def test_demo_seed_leaves_the_duty_loop_running(codes: None, fast_passwords: Non
     from jianguan.duty.models import InfoRecord, ShiftAssignment, Task, TaskStep
     from jianguan.org.models import Unit
 
+    # The morning ends at the seed's `now` or at the wall clock, whichever is earlier.
+    anchor = min(NOW, timezone.now())
     result = _seed(per_facility=60)
     facility = Unit.objects.get(code="440100K01")
     assert result.duty is not None
-    tasks = list(Task.objects.all())
-    assert {t.unit_id for t in tasks} == {facility.id}
+    everything = list(Task.objects.all())
+    assert {t.unit_id for t in everything} == {facility.id}
+    # The morning's records raise some grades: each rise is a task for 管教 (risk), apart from
+    # the morning's own tasks counted below.
+    rises = [t for t in everything if t.source == "RISK"]
+    assert {(t.category, t.post_kind, t.state) for t in rises} <= {
+        ("RISK_GRADE_RISE", "CUSTODIAN", "DISPATCHED")
+    }
+    tasks = [t for t in everything if t.source != "RISK"]
     assert Counter(t.state for t in tasks) == {
         "DISPATCHED": 4,
         "ACCEPTED": 4,
@@ -332,13 +341,13 @@ def test_demo_seed_leaves_the_duty_loop_running(codes: None, fast_passwords: Non
     overdue = {t.category for t in tasks if is_overdue(t, now)}
     assert {"MEDICAL_CONDITION_CHANGE", "RECEPTION_ITEM_ABNORMAL"} <= overdue
     counts = task_counts(facility.id, now)
-    assert counts["open"] == 10
+    assert counts["open"] == 10 + len(rises)
     assert counts["escalated"] == 2
-    # The morning happened over the last three hours, each step at its own moment, in order.
+    # The morning happened over the three hours before it ended, each step at its own moment, in order.
     for task in tasks:
         steps = list(TaskStep.objects.filter(task=task).order_by("at", "id"))
         assert steps[0].action == "created"
-        assert now - dt.timedelta(hours=3) < task.created_at == steps[0].at <= now
+        assert anchor - dt.timedelta(hours=3) <= task.created_at == steps[0].at <= now
         assert [s.at for s in steps] == sorted(s.at for s in steps)
         if task.state == "CLOSED":
             assert task.feedback

@@ -70,6 +70,11 @@ from jianguan.synthetic.generate import (
     scale_tree,
 )
 
+# --- risk: h3 ---
+from jianguan.synthetic.risk_history import HistoryResult, risk_history
+
+# --- end ---
+
 DEMO_PASSWORD: Final = "jianguan-demo-2026"  # noqa: S105  (published: the demo's own)
 DEFAULT_SEED: Final = 20261121
 SEED_ACTOR: Final = "seed"
@@ -132,6 +137,9 @@ class SeedResult:
     delivered: int = 0
     accounts: list[Account] = field(default_factory=list)
     duty: MorningResult | None = None
+    # --- risk: h3 ---
+    risk: HistoryResult | None = None
+    # --- end ---
     seconds: float = 0.0
     bulk_seconds: float = 0.0
     method: str = ""
@@ -186,6 +194,19 @@ def run_seed(options: SeedOptions, *, say: Callable[[str], None] = print) -> See
             unit=_account_units(facilities)["facility"], users=users, seed=options.seed, now=now
         )
         note(f"勤务：{result.duty.records} 条动态信息，{sum(result.duty.tasks.values())} 项任务")
+
+    # --- risk: h3 ---
+    if options.facilities is None:  # the demo facility's last 90 days of risk facts
+        history = risk_history(
+            unit=_account_units(facilities)["facility"], seed=options.seed, now=now
+        )
+        result.risk = history
+        incidents = sum(history.incidents.values())
+        note(
+            f"风险历史：{history.facts} 条事实，其中事件 {incidents} 起；"
+            f"已评估全所并回放 {history.trend_days} 天等级分布"
+        )
+    # --- end ---
 
     if options.facilities is None:  # the demo's activity feed shows its history at once
         while handled := deliver():
