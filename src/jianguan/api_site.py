@@ -83,6 +83,9 @@ def _mount() -> None:
     api.add_router("/interrogations", interrogation_router)
     api.add_router("/rules", rules_router)
     api.add_router("/duty", "jianguan.duty.endpoints.router")
+    # --- risk: h1 ---
+    api.add_router("/risk", "jianguan.risk.endpoints.router")
+    # --- end ---
 
 
 _mount()

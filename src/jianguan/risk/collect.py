@@ -21,7 +21,7 @@ from jianguan.duty.api import InfoRecord
 from jianguan.outbox.api import DomainEvent, change_record, consumer
 from jianguan.risk.facts import RECORDED_BY_HAND, fact_label
 from jianguan.risk.models import RiskFact
-from jianguan.risk.scoring import rescore_cell, rescore_person
+from jianguan.risk.scoring import require_held, rescore_cell, rescore_person
 
 SYSTEM = Actor.system("risk-from-events")
 
@@ -209,6 +209,7 @@ def fact_record(
     """An officer records what only they know (心理咨询, 家庭变故, an incident…); the person is
     re-scored at once."""
     now = now or timezone.now()
+    require_held(detainee)
     if kind not in RECORDED_BY_HAND:
         raise DomainError("UNKNOWN_FACT_KIND", f"不能人工登记的事实类别：{kind}", field="kind")
     if at > now + dt.timedelta(minutes=5):

@@ -18,7 +18,7 @@ from jianguan.core.errors import DomainError
 from jianguan.outbox.api import change_record
 from jianguan.risk.duty_tasks import risk_task_open
 from jianguan.risk.models import ReviewStatus, RiskOverride, RiskScore, Track
-from jianguan.risk.scoring import live_model, rescore_person
+from jianguan.risk.scoring import live_model, require_held, rescore_person
 
 REASON_MIN = 10  # characters: a reason a reviewer can weigh, not "调整"
 
@@ -34,6 +34,7 @@ def override_grant(
     now: dt.datetime | None = None,
 ) -> RiskOverride:
     now = now or timezone.now()
+    require_held(detainee)
     version, model = live_model(detainee.unit.path)
     target = model.grade(grade)
     if target is None:

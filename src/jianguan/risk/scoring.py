@@ -123,6 +123,12 @@ def prior_custody(detainee: Any) -> int | None:
     )
 
 
+def require_held(detainee: Any) -> None:
+    """Facts and manual grades are for people the facility still holds."""
+    if detainee.status not in HELD_STATUSES:
+        raise DomainError("NOT_HELD", "该人员已不在押，不再评估风险")
+
+
 def person_of(detainee: Any, severities: dict[str, int], prior: int | None) -> Person:
     return Person(
         birth_date=detainee.birth_date,

@@ -1,5 +1,10 @@
 from django.urls import path
 
+# --- risk: h1 ---
+import jianguan.web.views_risk as views_risk
+import jianguan.web.views_risk_person as views_risk_person
+
+# --- end ---
 from jianguan.web import (
     views,
     views_admission,
@@ -12,6 +17,11 @@ from jianguan.web import (
     views_record,
     views_rules,
 )
+
+# --- risk: h2 ---
+from jianguan.web.views_risk_measures import compliance_view as risk_compliance_view
+
+# --- end ---
 
 app_name = "web"
 urlpatterns = [
@@ -94,6 +104,38 @@ urlpatterns = [
     path("command/", views_command.command_screen, name="command"),
     path("command/panels/<str:panel>/", views_command.command_panel, name="command_panel"),
     path("rules/duty/", views_rules.duty_catalogue, name="rules_duty"),
+    # --- risk: h1 ---
+    path("risk/", views_risk.overview, name="risk"),
+    path("risk/panel/", views_risk.overview_panel, name="risk_panel"),
+    path("risk/board/", views_risk.board, name="risk_board"),
+    path("risk/board/panel/", views_risk.board_panel, name="risk_board_panel"),
+    path("risk/cells/<str:cell_id>/", views_risk.cell_detail, name="risk_cell"),
+    path("risk/cells/<str:cell_id>/panel/", views_risk.cell_panel, name="risk_cell_panel"),
+    path("risk/people/<str:detainee_id>/", views_risk_person.person, name="risk_person"),
+    path(
+        "risk/people/<str:detainee_id>/panel/",
+        views_risk_person.person_panel,
+        name="risk_person_panel",
+    ),
+    path(
+        "risk/people/<str:detainee_id>/facts/",
+        views_risk_person.fact_add,
+        name="risk_fact_add",
+    ),
+    path(
+        "risk/people/<str:detainee_id>/override/",
+        views_risk_person.override_add,
+        name="risk_override_add",
+    ),
+    path(
+        "risk/people/<str:detainee_id>/override/review/",
+        views_risk_person.override_decide,
+        name="risk_override_review",
+    ),
+    # --- end ---
+    # --- risk: h2 ---
+    path("risk/compliance/", risk_compliance_view, name="risk_compliance"),
+    # --- end ---
     path("units/", views.units, name="units"),
     path("audit/", views.audit_log, name="audit"),
 ]
