@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Count
@@ -220,6 +220,18 @@ def rescore_person(
     return live_score
 
 
+Row = TypeVar("Row", RiskScore, CellRisk)
+
+
+def _saved(row: Row | None, fields: dict[str, Any], new: Callable[[], Row]) -> Row:
+    """Update the stored row in place, or create it."""
+    row = row if row is not None else new()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+    return row
+
+
 def _store_person(
     detainee: Any,
     track: str,
@@ -248,13 +260,7 @@ def _store_person(
         "computed_at": now,
     }
     was = Was.of(before)
-    if before is None:
-        score = RiskScore.objects.create(detainee=detainee, track=track, **fields)
-    else:
-        for name, value in fields.items():
-            setattr(before, name, value)
-        before.save()
-        score = before
+    score = _saved(before, fields, lambda: RiskScore(detainee=detainee, track=track))
     if was.score != result.score or was.grade != grade or was.model_version != live.version:
         moved = what_moved(was.factors, factors)
         RiskChange.objects.create(
@@ -357,13 +363,7 @@ def _store_cell(
         "computed_at": now,
     }
     was = Was.of(before)
-    if before is None:
-        stored = CellRisk.objects.create(cell=cell, track=track, **fields)
-    else:
-        for name, value in fields.items():
-            setattr(before, name, value)
-        before.save()
-        stored = before
+    stored = _saved(before, fields, lambda: CellRisk(cell=cell, track=track))
     if was.score != result.score or was.grade != result.grade.code:
         RiskChange.objects.create(
             unit_id=cell.unit_id,
