@@ -135,14 +135,15 @@ def timed(name, fn):
     out[name] = row
     print(name, round(seconds, 1), flush=True)
 
-def vacuum():  # as autovacuum would after a million writes
+def vacuum():  # as autovacuum would after a million writes; each pass starts checkpointed
     sql("VACUUM ANALYZE risk_riskscore", "VACUUM ANALYZE risk_cellrisk",
-        "VACUUM ANALYZE risk_riskchange")
+        "VACUUM ANALYZE risk_riskchange", "CHECKPOINT")
 
 out = {}
 first_at = timezone.now()
 timed("floor_empty", lambda: walk(first_at, False))
 timed("compute_empty", lambda: walk(first_at, True))
+sql("CHECKPOINT")
 timed("first", lambda: full.rescore_all(cause="bench: 首次评分", now=first_at))
 vacuum()
 model_at = timezone.now()
@@ -155,6 +156,7 @@ text = (BUILTIN_PATH.read_text(encoding="utf-8")
         .replace('name: "违反监规", points: 6', 'name: "违反监规", points: 8')
         .replace('name: "提讯后", points: 3', 'name: "提讯后", points: 2'))
 pack_publish(actor=actor, kind="risk", text=text, unit_code="")
+sql("CHECKPOINT")
 timed("model", lambda: full.rescore_all(cause="bench: 模型 2026.1-bench 发布", now=model_at))
 vacuum()
 timed("hourly", lambda: full.rescore_all(cause="bench: 定时重算",

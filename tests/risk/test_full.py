@@ -4,6 +4,7 @@ nothing when nothing changed, and still turns a grade rise into one task for 管
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -311,7 +312,7 @@ def test_first_scores_are_history_and_one_event_per_page(population):
     assert summary.payload["rises"] == 0
 
 
-def test_a_grade_rise_opens_one_task_and_rescores_the_cell(held, cells):
+def test_a_grade_rise_opens_one_task_and_the_cell_follows(held, cells):
     from jianguan.duty.api import Task, TaskSource
     from jianguan.outbox.models import Event
     from jianguan.risk.api import CellRisk, RiskFact, RiskScore, rescore_all
@@ -341,4 +342,62 @@ def test_a_grade_rise_opens_one_task_and_rescores_the_cell(held, cells):
     assert Event.objects.filter(type="risk.person_scored", aggregate_id=str(held.id)).count() == 1
     cell = CellRisk.objects.get(cell=cells["102"], track="LIVE")
     assert (cell.grade, cell.score) == ("LEVEL3", 32.9)
-    assert Event.objects.filter(type="risk.cell_scored", aggregate_id=str(cells["102"].id)).exists()
+    board = Event.objects.filter(type="risk.cells_rescored", unit_code="440100K01").last()
+    assert {"cell": "102", "grade": "LEVEL3", "from_grade": "NORMAL"}.items() <= board.payload[
+        "cells"
+    ][0].items()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_beside_the_reading_leave_the_same_rows(population, monkeypatch):
+    """Outside a caller's transaction, PostgreSQL writes each page on a second connection while
+    the next page is read and scored: the rows are still those of re-scoring each person."""
+    from jianguan.risk import full
+    from jianguan.risk.api import rescore_all
+
+    monkeypatch.setattr(full, "PAGE", 3)
+    writers: list[str] = []
+    store = full._store_people
+
+    def noted(*args: Any) -> Any:
+        writers.append(threading.current_thread().name)
+        return store(*args)
+
+    monkeypatch.setattr(full, "_store_people", noted)
+    assert rescore_all(cause="全量重算", now=NOW) == 11
+    bulk = _rows()
+    _one_by_one(NOW)
+    assert _rows() == bulk
+    assert len(bulk["people"]) == 19
+    assert len(writers) == 4  # 11 people in pages of 3
+    assert set(writers) == {"risk-writes" if connection.vendor == "postgresql" else "MainThread"}
+
+
+def test_a_person_rescored_during_the_run_keeps_that_score(population, monkeypatch):
+    """An event re-scores two people after the run read them (one never scored before, one
+    already scored): the run leaves both rows as the event wrote them, with no history of its
+    own, and writes everyone else."""
+    from jianguan.risk import full
+    from jianguan.risk.api import RiskChange, RiskScore, rescore_all, rescore_person
+
+    people = population["people"]
+    RiskScore.objects.filter(detainee_id=people["a"].id).delete()
+    assert RiskScore.objects.filter(detainee_id=people["d"].id).exists()
+    meanwhile = NOW + dt.timedelta(minutes=1)
+    read = full.person_inputs
+
+    def read_then_event(*args: Any, **kwargs: Any) -> Any:
+        inputs = read(*args, **kwargs)
+        for who in ("a", "d"):
+            rescore_person(people[who].id, cause="事件", now=meanwhile)
+        return inputs
+
+    monkeypatch.setattr(full, "person_inputs", read_then_event)
+    rescore_all(cause="全量重算", now=NOW)
+
+    stamps = dict(RiskScore.objects.filter(track="LIVE").values_list("detainee_id", "computed_at"))
+    assert stamps.pop(people["a"].id) == stamps.pop(people["d"].id) == meanwhile
+    assert set(stamps.values()) == {NOW}
+    ran = RiskChange.objects.filter(cause="全量重算", detainee__isnull=False)
+    assert not ran.filter(detainee_id__in=[people["a"].id, people["d"].id]).exists()
+    assert ran.filter(track="LIVE").count() == 9

@@ -1,32 +1,36 @@
 """Re-score everyone held in a subtree at once: after a new model is published, and hourly so
 that dynamic facts fade on time.
 
-The incremental path (scoring.rescore_person) spends about ten queries on one person. Here the
-people held are read a page at a time in id order, each page with its stored scores, facts,
-active overrides and earlier custodies in five queries; they are scored in memory, the static
-part once per distinct record (most people share theirs with many others), and only rows that
-changed are written, in bulk. The rows are the ones rescore_person would leave
+The incremental path (scoring.rescore_person) spends about fifteen queries on one person. Here
+the people held are read a page at a time in id order (their earlier custodies counted in the
+same query), with their stored scores, facts and active overrides in three more; they are
+scored in memory, the static part once per distinct record (most people share theirs with many
+others), and only rows that changed are written, in bulk. The rows are the ones rescore_person would leave
 (tests/risk/test_full.py holds the two to that); what differs is the noise around them:
 `computed_at` moves only on a row that changed, and each page writes one summary event instead
-of one per person. A person whose live grade rose still gets their task, their own event and
-their cells re-scored through scoring.py, as after any event. The cells are re-scored last,
-in bulk, with one event per facility and page whose cells changed.
+of one per person. A person whose live grade rose still gets their task and their own event
+(duty_tasks.py, scoring.py), as after any event. The cells are re-scored last, all of them in
+bulk, with one event per facility and page whose cells changed.
 
-A page is one transaction. A stored row is overwritten only if nobody re-scored it after the
-page read it (its `computed_at` is the version stamp), so an event handled during a long run
-is never undone by the run's older reading.
+A page is one transaction (on PostgreSQL written on a second connection while the next page is
+read: see Writes). A stored row is overwritten only if nobody re-scored it after the page read
+it (its `computed_at` is the version stamp), so an event handled during a long run is never
+undone by the run's older reading.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.db.models import (
     Case,
     Count,
@@ -66,7 +70,6 @@ from jianguan.risk.scoring import (
     _announce_person,
     case_severities,
     models_for,
-    rescore_cell,
 )
 from jianguan.rules.api import PackStatus, RulePack
 
@@ -417,21 +420,75 @@ def rescore_all(
             held = held.filter(unit__path__startswith=unit_path)
         total = held.count()
     touched: dict[uuid.UUID, uuid.UUID] = {}  # cell → its unit, to re-score by facility
-    rose: set[uuid.UUID] = set()  # cells re-scored one by one with their risen occupant
     done = 0
-    for page in held_pages(unit_path, PAGE):
-        inputs = person_inputs(page, since=run.since(p.unit_path for p in page), now=run.now)
-        pending = _score_people(run, page, inputs, touched)
-        with transaction.atomic():
-            rose |= _store_people(run, pending)
-        done += len(page)
-        if progress is not None:
-            progress(done, max(total, done))
-    for cell_id in sorted(rose):
-        with transaction.atomic():
-            rescore_cell(cell_id, cause=cause, now=run.now)
-    rescore_cells(run, [c for c in touched if c not in rose], units=touched)
+    with Writes() as writes:
+        for page in held_pages(unit_path, PAGE):
+            inputs = person_inputs(page, since=run.since(p.unit_path for p in page), now=run.now)
+            writes.submit(partial(_store_people, run, _score_people(run, page, inputs, touched)))
+            done += len(page)
+            if progress is not None:
+                progress(done, max(total, done))
+        writes.drain()  # the cells are scored from the people's new scores
+        rescore_cells(run, touched, units=touched, writes=writes)
     return done
+
+
+class Writes:
+    """Each page's writes in a transaction of its own. On PostgreSQL, unless the caller holds a
+    transaction, they run in a thread on a second connection: the database writes one page
+    while this process reads and scores the next, so both cores work."""
+
+    def __init__(self) -> None:
+        self._results: list[Any] = []
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[Callable[[], Any] | None] | None = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self._queue = queue.Queue(maxsize=2)  # pages scored ahead of the writes
+            self._thread = threading.Thread(target=self._work, name="risk-writes", daemon=True)
+            self._thread.start()
+
+    def __enter__(self) -> Writes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._queue is not None:
+            self._queue.put(None)
+            self._thread.join()
+
+    def submit(self, write: Callable[[], Any]) -> None:
+        if self._queue is None:
+            with transaction.atomic():
+                self._results.append(write())
+            return
+        self._raise()
+        self._queue.put(write)
+
+    def drain(self) -> list[Any]:
+        """Wait for the writes submitted so far; return their results."""
+        if self._queue is not None:
+            self._queue.join()
+            self._raise()
+        results, self._results = self._results, []
+        return results
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise RuntimeError("风险重算的写入失败") from self._error
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        try:
+            while (write := self._queue.get()) is not None:
+                try:
+                    if self._error is None:
+                        with transaction.atomic():
+                            self._results.append(write())
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+                finally:
+                    self._queue.task_done()
+        finally:
+            connections.close_all()  # this thread's own connection
 
 
 def _score_people(
@@ -490,9 +547,9 @@ def _score_people(
     return pending
 
 
-def _store_people(run: Run, pending: Sequence[Pending]) -> set[uuid.UUID]:
+def _store_people(run: Run, pending: Sequence[Pending]) -> None:
     """Write a page's changed scores, their history, the grade-rise tasks and one summary
-    event; return the cells of the people whose live grade rose."""
+    event."""
     written = _upsert(RiskScore, SCORE_COLUMNS, pending)
     s = _SCORE
     changes: list[tuple[Any, ...]] = []
@@ -530,7 +587,7 @@ def _store_people(run: Run, pending: Sequence[Pending]) -> set[uuid.UUID]:
                 "rises": len(rises),
             },
         )
-    return _rise(run, rises)
+    _rise(run, rises)
 
 
 def _change(
@@ -572,18 +629,17 @@ def _was(before: tuple[Any, ...], index: dict[str, int]) -> Was:
     )
 
 
-def _rise(run: Run, rises: Sequence[tuple[Pending, list[dict[str, Any]]]]) -> set[uuid.UUID]:
+def _rise(run: Run, rises: Sequence[tuple[Pending, list[dict[str, Any]]]]) -> None:
     """What a grade rise brings after any event: the 管教 task and the person's own event."""
     from jianguan.risk.duty_tasks import grade_rise_task
 
     if not rises:
-        return set()
+        return
     ids = [row.values[1] for row, _ in rises]
     people = Detainee.objects.select_related("unit").in_bulk(ids)
     scores = {
         s.detainee_id: s for s in RiskScore.objects.filter(detainee_id__in=ids, track=Track.LIVE)
     }
-    cells: set[uuid.UUID] = set()
     for row, moved in rises:
         detainee, score = people[row.values[1]], scores[row.values[1]]
         assert row.before is not None  # a rise has a grade before it
@@ -592,24 +648,25 @@ def _rise(run: Run, rises: Sequence[tuple[Pending, list[dict[str, Any]]]]) -> se
         grade_rise_task(
             detainee=detainee, score=score, was=was.grade, moved=moved, model=row.model, now=run.now
         )
-        cells |= {c for c in (detainee.cell_id, row.before[_SCORE["cell_id"]]) if c}
-    return cells
 
 
 # --- cells -------------------------------------------------------------------------------------
 
 
 def rescore_cells(
-    run: Run, cell_ids: Iterable[uuid.UUID], *, units: dict[uuid.UUID, uuid.UUID]
+    run: Run,
+    cell_ids: Iterable[uuid.UUID],
+    *,
+    units: dict[uuid.UUID, uuid.UUID],
+    writes: Writes,
 ) -> None:
     """Re-score cells in pages, grouped by facility so that each facility whose cells changed
     gets one event per page."""
     ordered = sorted(cell_ids, key=lambda c: (str(units.get(c, "")), c))
     for start in range(0, len(ordered), PAGE):
         inputs = cell_inputs(ordered[start : start + PAGE], since=run.since)
-        pending = _score_cells(run, inputs)
-        with transaction.atomic():
-            _store_cells(run, pending)
+        writes.submit(partial(_store_cells, run, _score_cells(run, inputs)))
+    writes.drain()
 
 
 def _score_cells(run: Run, inputs: CellInputs) -> list[tuple[Pending, CellRow]]:
@@ -734,7 +791,27 @@ _PG_TYPES: dict[type[models.Field[Any, Any]], str] = {
 def _upsert_postgres(
     model: type[models.Model], columns: tuple[str, ...], rows: Sequence[Pending]
 ) -> set[uuid.UUID]:
-    """Binary COPY into a temporary table, then one UPDATE … FROM and one INSERT … ON CONFLICT."""
+    """New rows by binary COPY straight into the table; changed rows, and new ones if someone
+    scored one of them meanwhile, through a temporary table (_staged)."""
+    written: set[uuid.UUID] = set()
+    new = [r for r in rows if r.before is None]
+    if new:
+        try:
+            # A savepoint: a clash undoes only this COPY (raised by the driver itself).
+            with transaction.atomic(), connection.wrap_database_errors:
+                bulk_insert(model, columns, [r.values for r in new])
+            written |= {r.values[0] for r in new}
+        except IntegrityError:
+            written |= _staged(model, columns, new)
+    changed = [r for r in rows if r.before is not None]
+    return written | (_staged(model, columns, changed) if changed else set())
+
+
+def _staged(
+    model: type[models.Model], columns: tuple[str, ...], rows: Sequence[Pending]
+) -> set[uuid.UUID]:
+    """Binary COPY into a temporary table, then one UPDATE … FROM (where the stamp still
+    matches) and one INSERT … ON CONFLICT DO NOTHING; return the ids written."""
     table = model._meta.db_table
     stage = f"{table}_stage"
     names = ", ".join(columns)
