@@ -67,7 +67,7 @@ from jianguan.risk.scoring import (
     SYSTEM,
     Governing,
     Was,
-    _announce_person,
+    announce_person,
     case_severities,
     models_for,
 )
@@ -644,7 +644,7 @@ def _rise(run: Run, rises: Sequence[tuple[Pending, list[dict[str, Any]]]]) -> No
         detainee, score = people[row.values[1]], scores[row.values[1]]
         assert row.before is not None  # a rise has a grade before it
         was = _was(row.before, _SCORE)
-        _announce_person(detainee, score, was, moved, run.cause)
+        announce_person(detainee, score, was, moved, run.cause)
         grade_rise_task(
             detainee=detainee, score=score, was=was.grade, moved=moved, model=row.model, now=run.now
         )

@@ -153,7 +153,8 @@ def facts_of(
         qs = qs.filter(at__gte=since)
     return [
         Fact(str(i), kind, at, label)
-        for i, kind, at, label in qs.values_list("id", "kind", "at", "label")
+        # Ordered as the bulk path reads them, so equal times break the same way in both.
+        for i, kind, at, label in qs.order_by("at", "id").values_list("id", "kind", "at", "label")
     ]
 
 
@@ -277,7 +278,7 @@ def _store_person(
             model_version=live.version,
         )
         if track == Track.LIVE:
-            _announce_person(detainee, score, was, moved, cause)
+            announce_person(detainee, score, was, moved, cause)
             if was.grade and model.rank(grade) > model.rank(was.grade):
                 from jianguan.risk.duty_tasks import grade_rise_task
 
@@ -287,7 +288,7 @@ def _store_person(
     return score
 
 
-def _announce_person(
+def announce_person(
     detainee: Any,
     score: RiskScore,
     was: Was,
@@ -315,9 +316,10 @@ def _announce_person(
 
 
 def occupants_of(cell_id: Any, track: str) -> list[CellOccupant]:
-    rows = RiskScore.objects.filter(
+    held = RiskScore.objects.filter(
         cell_id=cell_id, track=track, detainee__status__in=HELD_STATUSES, detainee__cell_id=cell_id
-    ).values_list("detainee_id", "detainee__name", "score", "grade")
+    ).order_by("detainee_id")  # a tie for the top occupant breaks as in the bulk path
+    rows = held.values_list("detainee_id", "detainee__name", "score", "grade")
     return [CellOccupant(str(i), name, score, grade) for i, name, score, grade in rows]
 
 
