@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "jianguan.custody",
     "jianguan.duty",
     "jianguan.risk",
+    "jianguan.devices",
     "jianguan.synthetic",
     "jianguan.web",
 ]

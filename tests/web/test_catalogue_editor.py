@@ -36,7 +36,7 @@ NEW_CATEGORY = (
 
 def _with_light_off(version: str = "2026.2-gz1") -> str:
     """The built-in pack under a new version, with one more category for 巡控."""
-    return BUILTIN_TEXT.replace('version: "2026.2"', f'version: "{version}"').replace(
+    return BUILTIN_TEXT.replace('version: "2026.3"', f'version: "{version}"').replace(
         "categories:\n", NEW_CATEGORY, 1
     )
 
@@ -69,7 +69,7 @@ def test_leader_sees_the_builtin_catalogue_per_post(sign_in, leader):
     response = sign_in(leader).get(URL)
     assert response.status_code == 200
     page = _text(response)
-    assert '<dd data-testid="pack-version">2026.2</dd>' in page
+    assert '<dd data-testid="pack-version">2026.3</dd>' in page
     assert "内置默认" in page
     patrol_table = _section(page, "巡控")
     assert 'data-category="PATROL_ABNORMAL_BEHAVIOUR"' in patrol_table
@@ -126,7 +126,7 @@ def test_a_refused_publish_publishes_nothing(sign_in, leader):
 def test_check_of_a_valid_pack_writes_nothing(sign_in, leader):
     response = sign_in(leader).post(URL, {"source": _with_light_off(), "action": "check"})
     assert response.status_code == 200
-    assert "校验通过：版本 2026.2-gz1 · 类别数 18" in _text(response)
+    assert "校验通过：版本 2026.2-gz1 · 类别数 25" in _text(response)
     assert packs_published("duty").count() == 0
 
 
@@ -185,7 +185,7 @@ def test_trial_version_leaves_the_version_in_force(sign_in, leader, patrol):
     assert response.status_code == 302
     assert packs_published("duty").get().status == PackStatus.SHADOW
     page = _text(sign_in(leader).get(URL))
-    assert '<dd data-testid="pack-version">2026.2</dd>' in page
+    assert '<dd data-testid="pack-version">2026.3</dd>' in page
     assert '<dd data-testid="trial-version">2026.2-trial</dd>' in page
     assert "PATROL_LIGHT_OFF" not in [c.code for c in catalogue_for(patrol)]
 

@@ -42,6 +42,7 @@ class Outcome(models.TextChoices):
     NO_ISSUE = "NO_ISSUE", "核实无异常"
     REFERRED = "REFERRED", "已移交处理"
     WATCH = "WATCH", "持续关注"
+    FALSE_ALARM = "FALSE_ALARM", "设备误报"
 
 
 class TaskSource(models.TextChoices):
@@ -49,6 +50,8 @@ class TaskSource(models.TextChoices):
     NOTICE = "NOTICE", "期限提醒"
     MANUAL = "MANUAL", "指挥部署"
     RISK = "RISK", "风险管控"
+    DEVICE = "DEVICE", "设备告警"
+    PREVENT = "PREVENT", "安全防范"
 
 
 class ShiftAssignment(UUIDModel):
