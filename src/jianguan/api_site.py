@@ -83,8 +83,12 @@ def _mount() -> None:
     api.add_router("/interrogations", interrogation_router)
     api.add_router("/rules", rules_router)
     api.add_router("/duty", "jianguan.duty.endpoints.router")
-    # --- risk: h1 ---
     api.add_router("/risk", "jianguan.risk.endpoints.router")
+    # --- devices: h1 ---
+    # --- end ---
+    # --- devices: h2 ---
+    # --- end ---
+    # --- devices: h3 ---
     # --- end ---
 
 

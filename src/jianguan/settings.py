@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "jianguan.duty",
     "jianguan.risk",
     "jianguan.devices",
+    "jianguan.patrol",
+    "jianguan.prevention",
     "jianguan.synthetic",
     "jianguan.web",
 ]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-# --- risk: h1 ---
 import datetime as dt
 from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from jianguan.org.api import Perm, has_perm
-
-# --- end ---
 from jianguan.risk.collect import fact_record
 from jianguan.risk.facts import INCIDENTS, MANUAL_FACTS, RECORDED_BY_HAND, fact_label
 from jianguan.risk.full import rescore_all
@@ -58,7 +55,6 @@ __all__ = [
 ]
 
 
-# --- risk: h1 ---
 # Selectors the risk pages and the risk API share: reads only, always within one facility or
 # one person or cell (the caller has checked the reader's scope).
 __all__ += [

@@ -1,10 +1,7 @@
 from django.urls import path
 
-# --- risk: h1 ---
 import jianguan.web.views_risk as views_risk
 import jianguan.web.views_risk_person as views_risk_person
-
-# --- end ---
 from jianguan.web import (
     views,
     views_admission,
@@ -17,10 +14,13 @@ from jianguan.web import (
     views_record,
     views_rules,
 )
-
-# --- risk: h2 ---
 from jianguan.web.views_risk_measures import compliance_view as risk_compliance_view
 
+# --- devices: h2 ---
+# --- end ---
+# --- devices: h3 ---
+# --- end ---
+# --- devices: h4 ---
 # --- end ---
 
 app_name = "web"
@@ -104,7 +104,6 @@ urlpatterns = [
     path("command/", views_command.command_screen, name="command"),
     path("command/panels/<str:panel>/", views_command.command_panel, name="command_panel"),
     path("rules/duty/", views_rules.duty_catalogue, name="rules_duty"),
-    # --- risk: h1 ---
     path("risk/", views_risk.overview, name="risk"),
     path("risk/panel/", views_risk.overview_panel, name="risk_panel"),
     path("risk/board/", views_risk.board, name="risk_board"),
@@ -132,9 +131,12 @@ urlpatterns = [
         views_risk_person.override_decide,
         name="risk_override_review",
     ),
-    # --- end ---
-    # --- risk: h2 ---
     path("risk/compliance/", risk_compliance_view, name="risk_compliance"),
+    # --- devices: h2 ---
+    # --- end ---
+    # --- devices: h3 ---
+    # --- end ---
+    # --- devices: h4 ---
     # --- end ---
     path("units/", views.units, name="units"),
     path("audit/", views.audit_log, name="audit"),

@@ -1,0 +1,1 @@
+"""Models of the patrol app (filled in as it is built)."""

@@ -1,0 +1,1 @@
+"""Models of the prevention app (filled in as it is built)."""
