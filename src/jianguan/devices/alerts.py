@@ -132,7 +132,12 @@ def alert_open(*, unit: Any, raised: Raised, source_ref: str, now: dt.datetime) 
     if task is not None:
         alert.task_id = task.id
         alert.save(update_fields=["task_id"])
-    _event(alert, "raised")
+    _event(
+        alert,
+        "raised",
+        category=raised.category,
+        device=raised.device.code if raised.device else None,
+    )
     return alert
 
 

@@ -18,6 +18,7 @@ from jianguan.core.actor import Actor
 from jianguan.core.errors import DomainError
 from jianguan.custody.api import Admission, Detainee
 from jianguan.duty.api import InfoRecord
+from jianguan.housing.api import Cell
 from jianguan.outbox.api import DomainEvent, change_record, consumer
 from jianguan.risk.facts import RECORDED_BY_HAND, fact_label
 from jianguan.risk.models import RiskFact
@@ -185,7 +186,61 @@ def _on_pack_published(event: DomainEvent) -> None:
     transaction.on_commit(lambda: rescore_unit_later(event.unit_code, event.payload["version"]))
 
 
+def _on_device_alert(event: DomainEvent) -> None:
+    """A device's behaviour alert (攀高, 悬挂点…) about a person, or else about a cell, is a fact
+    `device.<TYPE>`; maintenance and safeguard alerts are not about behaviour."""
+    p = event.payload
+    if p.get("category") != "DEVICE_ALERT":
+        return
+    kind, label, at = (
+        f"device.{p['type']}",
+        f"设备告警：{p['name']}",
+        dt.datetime.fromisoformat(p["at"]),
+    )
+    detainee = Detainee.objects.filter(id=p["detainee"]).first() if p.get("detainee") else None
+    if detainee is not None:
+        _fact(
+            detainee=detainee,
+            kind=kind,
+            at=at,
+            label=label,
+            source_ref=event.aggregate_id,
+            link="/devices/alerts/",
+        )
+        rescore_person(detainee.id, cause=label)
+    elif p.get("cell"):
+        RiskFact.objects.get_or_create(
+            kind=kind,
+            source_ref=event.aggregate_id,
+            defaults={
+                "unit_id": Cell.objects.only("unit_id").get(id=p["cell"]).unit_id,
+                "cell_id": p["cell"],
+                "label": label,
+                "at": at,
+                "link": "/devices/alerts/",
+                "recorded_at": timezone.now(),
+                "recorded_by": "risk-from-events",
+            },
+        )
+        rescore_cell(p["cell"], cause=label)
+
+
+def _on_device_alert_closed(event: DomainEvent) -> None:
+    """An alert the officer found false is not a fact about anyone: its fact goes."""
+    if not event.payload.get("false_alarm"):
+        return
+    facts = list(RiskFact.objects.filter(kind__startswith="device.", source_ref=event.aggregate_id))
+    for fact in facts:
+        fact.delete()
+        if fact.detainee_id is not None:
+            rescore_person(fact.detainee_id, cause=f"误报撤销：{fact.label}")
+        elif fact.cell_id is not None:
+            rescore_cell(fact.cell_id, cause=f"误报撤销：{fact.label}")
+
+
 HANDLERS = {
+    "device.alert_raised": _on_device_alert,
+    "device.alert_closed": _on_device_alert_closed,
     "duty.info_recorded": _on_info_recorded,
     "custody.legal_event_recorded": _on_legal_event,
     "custody.movement": _on_movement,
