@@ -41,7 +41,7 @@ demo: install
 	$(JG) migrate --noinput -v0
 	$(JG) codes load
 	$(JG) seed --seed $(DEMO_SEED)
-	$(MAKE) --no-print-directory serve
+	JIANGUAN_SIMULATE=1 $(MAKE) --no-print-directory serve
 
 ## serve: web (gunicorn) and background worker (huey) against the existing database
 serve: install

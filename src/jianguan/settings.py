@@ -177,6 +177,7 @@ if _env_bool("JIANGUAN_HTTPS", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REDIS_URL = os.environ.get("JIANGUAN_REDIS_URL", "")
+MQTT_URL = os.environ.get("JIANGUAN_MQTT_URL", "mqtt://127.0.0.1:1883")  # device ingest (§8)
 
 # Background work (DESIGN.md §2): SqliteHuey embedded, RedisHuey when Redis is configured.
 HUEY: dict[str, object] = {

@@ -613,7 +613,8 @@ def test_rule_packs_listed_and_published(as_user, make_user, officers):
     assert {k["name"]: k["builtin_version"] for k in listing["kinds"]} == {
         "admission": "2026.1",
         "deadlines": "2026.1",
-        "duty": "2026.2",
+        "duty": "2026.3",
+        "devices": "2026.1",
         "separation": "2026.1",
         "risk": "2026.1",
     }

@@ -89,7 +89,7 @@ def _record(caller: Caller, held: Any, category: str = "PATROL_ABNORMAL_BEHAVIOU
 
 def test_catalogue_lists_what_the_post_records_with_handler_and_limits(as_user, staff):
     body = _ok(as_user(staff["patrol"]).get("/catalogue"))
-    assert body["pack_version"] == "2026.2"
+    assert body["pack_version"] == "2026.3"
     assert body["pack_origin"] == "内置默认"
     assert body["pack_unit_code"] == ""
     assert body["posts"] == ["PATROL"]

@@ -273,7 +273,7 @@ def test_a_day_per_post_and_per_officer(staff, history, clock):
         "close": (41.2, 90.0),  # 20, 25, 31, 40, 90
         "records": 8,
     }
-    assert result.pack_versions == ["2026.2"]
+    assert result.pack_versions == ["2026.3"]
 
 
 def test_the_task_ledger_lines(staff, history, clock):

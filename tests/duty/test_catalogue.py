@@ -63,9 +63,9 @@ def _pack(text: str = MINI) -> DutyPack:
 
 def test_builtin_pack_parses():
     pack = _pack(BUILTIN_PATH.read_text(encoding="utf-8"))
-    assert pack.version == "2026.2"
+    assert pack.version == "2026.3"
     assert pack.escalation == ("SUBCONTROL", "COMMAND", "LEADER")
-    assert len(pack.categories) == 17
+    assert len(pack.categories) == 24
     assert all(c.basis == "practice" for c in pack.categories.values())
     # Every category that becomes a task names the post that handles it.
     assert all(c.handler for c in pack.categories.values() if c.task)

@@ -56,7 +56,7 @@ def test_catalogue_prints_the_builtin_pack(tree):
     out = _run("catalogue")
     lines = out.splitlines()
     assert lines[0] == "动态信息目录与任务路由（全国内置默认，实践做法）"
-    assert lines[1] == "版本 2026.2 · 适用 全国 · 来源 内置默认"
+    assert lines[1] == "版本 2026.3 · 适用 全国 · 来源 内置默认"
     assert "重要：接收 5 分钟，办结 60 分钟，升级后 5 分钟" in lines
     assert "逐级上报：分控 → 指挥中心 → 所领导" in lines
     assert (
@@ -70,7 +70,7 @@ def test_catalogue_prints_the_builtin_pack(tree):
 def test_catalogue_for_a_unit_prints_its_published_version(tree):
     text = (
         BUILTIN_PATH.read_text(encoding="utf-8")
-        .replace('version: "2026.2"', 'version: "2026.2-gz1"')
+        .replace('version: "2026.3"', 'version: "2026.2-gz1"')
         .replace(
             "categories:\n",
             "categories:\n"
@@ -94,7 +94,7 @@ def test_catalogue_for_a_unit_prints_its_published_version(tree):
         "任务 → 分控（重要，接收 5 分钟，办结 60 分钟，须核验）\t法律：看守所条例第十九条"
     ) in lines
     # Another facility still has the built-in pack.
-    assert _run("catalogue", "--unit", "440300K01").splitlines()[1].startswith("版本 2026.2 ·")
+    assert _run("catalogue", "--unit", "440300K01").splitlines()[1].startswith("版本 2026.3 ·")
 
 
 def test_catalogue_for_an_unknown_unit_is_an_error(tree):

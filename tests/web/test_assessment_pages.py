@@ -142,7 +142,7 @@ def test_the_monthly_report_prints(staff, history, sign_in):
     }
     assert "（50.0%）" in summary  # 4 on time of 8 judged
     assert _row(page, "posts", "CUSTODIAN")["received"] == "9"  # all but 医务's one
-    assert "duty 2026.2" in page
+    assert "duty 2026.3" in page
     assert "2026-04-02 12:00" in page  # generated at, local time
 
 

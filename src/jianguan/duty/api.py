@@ -24,6 +24,7 @@ from jianguan.duty.lifecycle import (
     task_open,
     task_return,
     task_set_urgency,
+    task_settle,
     task_verify,
 )
 from jianguan.duty.models import (
@@ -72,6 +73,7 @@ __all__ = [
     "task_open",
     "task_return",
     "task_set_urgency",
+    "task_settle",
     "task_verify",
 ]
 

@@ -127,10 +127,14 @@ def task_open(
     cell_id: uuid.UUID | None = None,
     created_by: User | None = None,
     now: dt.datetime | None = None,
+    handle_minutes: int | None = None,
 ) -> Task:
-    """Create a task and dispatch it to its post at once; runs in the caller's transaction."""
+    """Create a task and dispatch it to its post at once; runs in the caller's transaction.
+    `handle_minutes` sets this one task's time to close it (a talk due within the hours its
+    trigger allows) instead of the category's."""
     now = now or timezone.now()
     limits = pack.limits_for(category, urgency)
+    handle = dt.timedelta(minutes=handle_minutes) if handle_minutes else limits.handle
     task = Task.objects.create(
         unit=unit,
         title=title[:200],
@@ -150,7 +154,7 @@ def task_open(
         created_at=now,
         created_by=(created_by.username if created_by else actor.username),
         accept_due=now + limits.accept,
-        handle_due=now + limits.handle,
+        handle_due=now + handle,
         pack_version=pack_version,
     )
     _step(task, action="created", from_state="", actor=actor, user=created_by, at=now)

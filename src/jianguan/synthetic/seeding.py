@@ -74,6 +74,10 @@ from jianguan.synthetic.generate import (
 from jianguan.synthetic.risk_history import HistoryResult, risk_history
 
 # --- end ---
+# --- devices: h4 ---
+from jianguan.synthetic.devices import DevicesResult, demo_devices  # isort: skip
+
+# --- end ---
 
 DEMO_PASSWORD: Final = "jianguan-demo-2026"  # noqa: S105  (published: the demo's own)
 DEFAULT_SEED: Final = 20261121
@@ -139,6 +143,9 @@ class SeedResult:
     duty: MorningResult | None = None
     # --- risk: h3 ---
     risk: HistoryResult | None = None
+    # --- end ---
+    # --- devices: h4 ---
+    devices: DevicesResult | None = None
     # --- end ---
     seconds: float = 0.0
     bulk_seconds: float = 0.0
@@ -206,6 +213,14 @@ def run_seed(options: SeedOptions, *, say: Callable[[str], None] = print) -> See
             f"风险历史：{history.facts} 条事实，其中事件 {incidents} 起；"
             f"已评估全所并回放 {history.trend_days} 天等级分布"
         )
+    # --- end ---
+
+    # --- devices: h4 ---
+    if options.facilities is None:  # the demo facility's devices, for the simulator to drive
+        result.devices = demo_devices(
+            unit=_account_units(facilities)["facility"], seed=options.seed, now=now
+        )
+        note(f"设备：{result.devices.total} 台（视频、终端、报警按钮、周界、门禁、手环、脚环）")
     # --- end ---
 
     if options.facilities is None:  # the demo's activity feed shows its history at once

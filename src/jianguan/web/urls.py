@@ -17,10 +17,16 @@ from jianguan.web import (
 from jianguan.web.views_risk_measures import compliance_view as risk_compliance_view
 
 # --- devices: h2 ---
+from jianguan.web import views_patrol  # isort: skip
+
 # --- end ---
 # --- devices: h3 ---
+from jianguan.web import views_prevention
+
 # --- end ---
 # --- devices: h4 ---
+from jianguan.web import views_devices  # isort: skip
+
 # --- end ---
 
 app_name = "web"
@@ -133,10 +139,37 @@ urlpatterns = [
     ),
     path("risk/compliance/", risk_compliance_view, name="risk_compliance"),
     # --- devices: h2 ---
+    path("patrol/", views_patrol.board, name="patrol"),
+    path("patrol/panel/", views_patrol.board_panel, name="patrol_panel"),
+    path("patrol/cells/<str:cell_id>/checkin/", views_patrol.check_in, name="patrol_check_in"),
+    path("patrol/lapses/", views_patrol.lapses, name="patrol_lapses"),
+    path("patrol/lapses/panel/", views_patrol.lapses_panel, name="patrol_lapses_panel"),
+    path(
+        "patrol/lapses/<str:lapse_id>/reason/",
+        views_patrol.lapse_reason,
+        name="patrol_lapse_reason",
+    ),
+    path("patrol/duty/", views_patrol.duty, name="patrol_duty"),
+    path("patrol/duty/panel/", views_patrol.duty_panel, name="patrol_duty_panel"),
+    path("patrol/duty/<str:cell_id>/", views_patrol.duty_edit, name="patrol_duty_edit"),
     # --- end ---
     # --- devices: h3 ---
+    path("prevention/talks/", views_prevention.talks, name="prevention_talks"),
+    path(
+        "prevention/talks/<uuid:id>/",
+        views_prevention.talk_person,
+        name="prevention_talk_person",
+    ),
+    path("prevention/exits/", views_prevention.exits, name="prevention_exits"),
+    path("prevention/outings/", views_prevention.outings, name="prevention_outings"),
     # --- end ---
     # --- devices: h4 ---
+    path("devices/", views_devices.registry, name="devices"),
+    path("devices/alerts/", views_devices.alerts, name="device_alerts"),
+    path("devices/alerts/panel/", views_devices.alerts_panel, name="device_alerts_panel"),
+    path("devices/rejected/", views_devices.rejected, name="devices_rejected"),
+    path("devices/<str:device_id>/rotate/", views_devices.device_rotate, name="device_rotate"),
+    path("devices/<str:device_id>/status/", views_devices.device_status, name="device_status"),
     # --- end ---
     path("units/", views.units, name="units"),
     path("audit/", views.audit_log, name="audit"),

@@ -30,6 +30,7 @@ from jianguan.duty.api import (
     Outcome,
     Task,
     TaskConflict,
+    TaskSource,
     TaskState,
     TaskStep,
     Urgency,
@@ -288,6 +289,16 @@ def _allowed(user: Any, task: Task) -> dict[str, bool]:
     }
 
 
+def _outcomes(task: Task) -> list[tuple[str, str]]:
+    """The outcomes an officer may report: 设备误报 only on a device's alert, whose false-alarm
+    rate it feeds (basis: practice)."""
+    return [
+        (code, label)
+        for code, label in Outcome.choices
+        if code != Outcome.FALSE_ALARM or task.source == TaskSource.DEVICE
+    ]
+
+
 def _task_context(user: Any, task: Task, failed: dict[str, Any] | None = None) -> dict[str, Any]:
     now = timezone.now()
     steps = list(task_steps(task))
@@ -312,7 +323,7 @@ def _task_context(user: Any, task: Task, failed: dict[str, Any] | None = None) -
         "stamp": len(steps),
         "can": allowed,
         "any_action": any(allowed.values()),
-        "outcomes": Outcome.choices,
+        "outcomes": _outcomes(task),
         "urgencies": Urgency.choices,
         "posts": [(k.value, k.label) for k in FACILITY_POSTS],
         "officers": _officers(task.unit) if allowed["dispatch"] else [],
@@ -366,6 +377,12 @@ def _act(request: HttpRequest, action: str, task: Task, values: dict[str, Any]) 
         task_accept(user=user, task=task, address=address)
         return str(_("已接收，处置后请反馈"))
     if action == "handle":
+        if values.get("outcome") == Outcome.FALSE_ALARM and task.source != TaskSource.DEVICE:
+            raise DomainError(
+                "NOT_A_DEVICE",
+                str(_("只有设备告警可以反馈为设备误报，请选择其他处置结果")),
+                field="outcome",
+            )
         done = task_handle(
             user=user,
             task=task,
