@@ -9,6 +9,7 @@ alert in one place.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from jianguan.rules.api import builtin_pack, pack_for
 
 ACTOR = Actor.system("devices")
 DEVICE_ALERT = "DEVICE_ALERT"
+FOLD_EVENT_LIMIT = 200  # alerts named in one repeats event; the rest are counted
 
 
 def devices_pack(unit: Any) -> DevicesPack:
@@ -58,7 +60,7 @@ def _where(raised: Raised) -> str:
     return raised.area
 
 
-def _task(unit: Any, alert: Alert, raised: Raised, now: dt.datetime) -> Task | None:
+def _task(unit: Any, source_ref: str, raised: Raised, now: dt.datetime) -> Task | None:
     version, pack = duty_pack(unit)
     category = pack.category(raised.category)
     if category is None:  # a facility's own duty pack from before these categories existed
@@ -79,7 +81,7 @@ def _task(unit: Any, alert: Alert, raised: Raised, now: dt.datetime) -> Task | N
         title=f"【{raised.name}】{place}",
         detail=f"{device_line}{raised.detail}".strip(),
         source=TaskSource.DEVICE if raised.device else TaskSource.PREVENT,
-        source_ref=alert.source_ref,
+        source_ref=source_ref,
         post_kind=raised.post,
         detainee_id=raised.detainee_id,
         cell_id=raised.cell_id,
@@ -112,6 +114,7 @@ def _event(alert: Alert, type: str, **extra: Any) -> None:
 def alert_open(*, unit: Any, raised: Raised, source_ref: str, now: dt.datetime) -> Alert:
     """A new alert and its task; runs in the caller's transaction."""
     at = min(raised.at, now)  # a device clock ahead of ours does not date an alert in the future
+    task = _task(unit, source_ref, raised, now)
     alert = Alert(
         unit=unit,
         device=raised.device,
@@ -126,12 +129,9 @@ def alert_open(*, unit: Any, raised: Raised, source_ref: str, now: dt.datetime) 
         first_at=at,
         last_at=at,
         source_ref=source_ref,
+        task_id=task.id if task is not None else None,
     )
     alert.save(force_insert=True)
-    task = _task(unit, alert, raised, now)
-    if task is not None:
-        alert.task_id = task.id
-        alert.save(update_fields=["task_id"])
     _event(
         alert,
         "raised",
@@ -160,8 +160,24 @@ def alert_fold(alert: Alert, *, at: dt.datetime, times: int, data: dict[str, Any
 
 
 def alerts_fold_announce(alerts: list[Alert]) -> None:
+    """One event per facility for the repeats a batch folded: a flood is not an event per
+    message, and the screens only need to know that counts moved."""
+    by_unit: dict[Any, list[Alert]] = defaultdict(list)
     for alert in alerts:
-        _event(alert, "repeated")
+        by_unit[alert.unit_id].append(alert)
+    for rows in by_unit.values():
+        unit = rows[0].unit
+        change_record(
+            actor=ACTOR,
+            type="device.alerts_repeated",
+            aggregate_type="unit",
+            aggregate_id=unit.id,
+            unit_code=unit.code,
+            payload={
+                "alerts": {str(a.id): a.count for a in rows[:FOLD_EVENT_LIMIT]},
+                "total": len(rows),
+            },
+        )
 
 
 def alert_close_for_task(task: Task, *, now: dt.datetime) -> Alert | None:

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from jianguan.core.bulk import bulk_set
 from jianguan.devices.alerts import (
     ACTOR,
     Raised,
@@ -233,9 +234,7 @@ def _apply(messages: list[Incoming], now: dt.datetime) -> tuple[list[Verdict], T
             verdicts[i] = Verdict(True)
 
     if changed:
-        Device.objects.bulk_update(
-            list(changed.values()), ["last_seq", "last_seen_at", "messages", "status"]
-        )
+        bulk_set(Device, ("last_seq", "last_seen_at", "messages", "status"), list(changed.values()))
     if refusals:
         RejectedMessage.objects.bulk_create(refusals)
     if alerts_wanted:
@@ -282,5 +281,5 @@ def _raise_or_fold(
             verdicts[i] = Verdict(True, alert_id=alert.id)
     if folded:
         rows = list(folded.values())
-        Alert.objects.bulk_update(rows, ["count", "last_at", "data"])
+        bulk_set(Alert, ("count", "last_at", "data"), rows)
         alerts_fold_announce(rows)
