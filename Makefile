@@ -74,6 +74,7 @@ bench: install
 	$(PY) bench/deadline_recompute.py
 	$(PY) bench/duty_routing.py
 	$(PY) bench/live_latency.py
+	$(PY) bench/device_ingest.py --messages 30000 --seconds 30
 	$(PY) bench/risk_rescore.py  # reuses its seeded million-person database
 
 reset:
