@@ -134,7 +134,7 @@ def test_default_unit_is_the_only_facility_with_devices(facility):
 
 
 def test_send_one_goes_through_the_real_broker(facility):
-    """Subscribe to the unit's topic on the real Mosquitto, send one 攀高, and ingest what
+    """Subscribe to the device's topics on the real Mosquitto, send one 攀高, and ingest what
     arrived: it is the signed message the simulator built, and it raises the alert."""
     import paho.mqtt.client as mqtt
 
@@ -145,7 +145,8 @@ def test_send_one_goes_through_the_real_broker(facility):
     received: queue.Queue[Any] = queue.Queue()
     subscribed = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-sim-{uuid.uuid4().hex}")
-    client.on_connect = lambda c, *_a: c.subscribe("jianguan/440100K01/#", qos=1)
+    # The broker is shared: listen only to this device's topics, not the whole unit's traffic.
+    client.on_connect = lambda c, *_a: c.subscribe("jianguan/440100K01/VIDEO/CAM-101/#", qos=1)
     client.on_subscribe = lambda *_a: subscribed.set()
     client.on_message = lambda _c, _u, m: received.put(m)
     client.connect(host, port)
