@@ -234,6 +234,7 @@ def bare_subscriber(unit: str) -> Iterator[tuple[Any, dict[str, float]]]:
 def ingest_worker(env: dict[str, str], unit: str) -> Iterator[subprocess.Popen[bytes]]:
     jg = str(BIN / "jianguan")
     cmd = [jg, "ingest", "--unit", unit, "--client-id", f"bench-ingest-{uuid.uuid4().hex[:8]}"]
+    cmd += ["--session-expiry", "60"]  # a bench session must not outlive the bench on the broker
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, **SESSION)
     time.sleep(3.0)  # Django set up, connected, subscribed
     if proc.poll() is not None:
