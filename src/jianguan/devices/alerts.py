@@ -19,9 +19,9 @@ from django.utils import timezone
 from jianguan.core.actor import Actor
 from jianguan.devices.catalogue import DevicesPack
 from jianguan.devices.models import Alert, AlertState, Device
-from jianguan.duty.api import Task, TaskSource, duty_pack, task_open
+from jianguan.duty.api import Task, TaskSource, category_in_force, task_open
 from jianguan.outbox.api import change_record
-from jianguan.rules.api import builtin_pack, pack_for
+from jianguan.rules.api import pack_for
 
 ACTOR = Actor.system("devices")
 DEVICE_ALERT = "DEVICE_ALERT"
@@ -61,14 +61,10 @@ def _where(raised: Raised) -> str:
 
 
 def _task(unit: Any, source_ref: str, raised: Raised, now: dt.datetime) -> Task | None:
-    version, pack = duty_pack(unit)
-    category = pack.category(raised.category)
-    if category is None:  # a facility's own duty pack from before these categories existed
-        builtin = builtin_pack("duty")
-        version, pack = builtin.version, builtin.pack
-        category = pack.category(raised.category)
-    if category is None or not category.task:
+    found = category_in_force(unit, raised.category)
+    if found is None or not found[2].task:
         return None
+    version, pack, category = found
     place = _where(raised)
     device_line = f"设备：{raised.device.name}（{raised.device.code}）\n" if raised.device else ""
     return task_open(

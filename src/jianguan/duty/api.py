@@ -12,6 +12,7 @@ from jianguan.duty.catalogue import Category, DutyPack
 from jianguan.duty.lifecycle import (
     TaskConflict,
     access_task,
+    category_in_force,
     duty_pack,
     escalate_due,
     is_overdue,
@@ -57,6 +58,7 @@ __all__ = [
     "Urgency",
     "access_task",
     "catalogue_for",
+    "category_in_force",
     "duty_pack",
     "escalate_due",
     "info_record",

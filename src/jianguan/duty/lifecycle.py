@@ -35,7 +35,7 @@ from jianguan.duty.models import (
 )
 from jianguan.org.api import Perm, PostKind, Unit, User, actor_for, has_perm, post_kinds
 from jianguan.outbox.api import change_record
-from jianguan.rules.api import pack_for
+from jianguan.rules.api import builtin_pack, pack_for
 
 ESCALATION_ACTOR = Actor.system("duty-escalation")
 MAX_FEEDBACK = 4000
@@ -53,6 +53,19 @@ class TaskConflict(DomainError):
 def duty_pack(unit: Unit) -> tuple[str, DutyPack]:
     live = pack_for("duty", unit.path)
     return live.version, live.pack
+
+
+def category_in_force(unit: Unit, code: str) -> tuple[str, DutyPack, Category] | None:
+    """The category `code` of the pack governing `unit`, with that pack and its version. A
+    facility that published its own pack before the category existed gets the built-in one:
+    platform-made tasks are never silently dropped."""
+    version, pack = duty_pack(unit)
+    category = pack.category(code)
+    if category is None:
+        builtin = builtin_pack("duty")
+        version, pack = builtin.version, builtin.pack
+        category = pack.category(code)
+    return (version, pack, category) if category is not None else None
 
 
 def post_label(kind: str) -> str:

@@ -20,7 +20,14 @@ from django.utils import timezone
 from jianguan.core.actor import Actor
 from jianguan.custody.api import Detainee
 from jianguan.devices.api import devices_pack
-from jianguan.duty.api import OPEN_STATES, Task, TaskSource, duty_pack, task_open, task_settle
+from jianguan.duty.api import (
+    OPEN_STATES,
+    Task,
+    TaskSource,
+    category_in_force,
+    task_open,
+    task_settle,
+)
 from jianguan.prevention.models import TalkCause, TalkReminder, TalkState, TalkTrigger
 from jianguan.rules.api import builtin_pack
 
@@ -65,14 +72,10 @@ def _within(unit: Any, trigger: str) -> tuple[str, dt.timedelta]:
 def _open_task(
     detainee: Any, reminder: TalkReminder, within: dt.timedelta, at: dt.datetime
 ) -> Task | None:
-    version, pack = duty_pack(detainee.unit)
-    category = pack.category(TALK_CATEGORY)
-    if category is None:
-        builtin = builtin_pack("duty")
-        version, pack = builtin.version, builtin.pack
-        category = pack.category(TALK_CATEGORY)
-    if category is None or not category.task:
+    found = category_in_force(detainee.unit, TALK_CATEGORY)
+    if found is None or not found[2].task:
         return None
+    version, pack, category = found
     return task_open(
         actor=ACTOR,
         unit=detainee.unit,

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from jianguan.core.actor import Actor
-from jianguan.duty.api import Task, TaskSource, duty_pack, task_open
+from jianguan.duty.api import Task, TaskSource, category_in_force, task_open
 from jianguan.risk.model import RiskModel
-from jianguan.rules.api import builtin_pack
 
 ACTOR = Actor.system("risk")
 
@@ -34,14 +33,10 @@ def risk_task_open(
     """Open a task once per `source_ref` (a redelivered event opens nothing new)."""
     if Task.objects.filter(source=TaskSource.RISK, source_ref=source_ref).exists():
         return None
-    version, pack = duty_pack(unit)
-    category = pack.category(category_code)
-    if category is None:
-        builtin = builtin_pack("duty")
-        version, pack = builtin.version, builtin.pack
-        category = pack.category(category_code)
-    if category is None or not category.task:
+    found = category_in_force(unit, category_code)
+    if found is None or not found[2].task:
         return None
+    version, pack, category = found
     return task_open(
         actor=ACTOR,
         unit=unit,

@@ -42,7 +42,7 @@ from jianguan.duty.api import (
     Task,
     TaskSource,
     TaskState,
-    duty_pack,
+    category_in_force,
     post_label,
 )
 from jianguan.housing.api import Cell
@@ -51,7 +51,6 @@ from jianguan.risk.duty_tasks import risk_task_open
 from jianguan.risk.model import Grade, Measures, RiskModel
 from jianguan.risk.models import CellRisk, RiskChange, RiskScore, Track
 from jianguan.risk.scoring import live_model
-from jianguan.rules.api import builtin_pack
 
 TALK = "RISK_TALK"
 REVIEW = "RISK_REVIEW"
@@ -469,13 +468,10 @@ def compliance(
 
 
 def _grace(unit: Unit, measure: str) -> dt.timedelta:
-    _, pack = duty_pack(unit)
-    category = pack.category(measure)
-    if category is None:
-        pack = builtin_pack("duty").pack
-        category = pack.category(measure)
-    if category is None:
+    found = category_in_force(unit, measure)
+    if found is None:
         return DEFAULT_GRACE
+    _, pack, category = found
     return pack.limits_for(category, category.urgency).handle
 
 
