@@ -84,15 +84,9 @@ def _mount() -> None:
     api.add_router("/rules", rules_router)
     api.add_router("/duty", "jianguan.duty.endpoints.router")
     api.add_router("/risk", "jianguan.risk.endpoints.router")
-    # --- devices: h1 ---
     api.add_router("/devices", "jianguan.devices.endpoints.router")
-    # --- end ---
-    # --- devices: h2 ---
     api.add_router("/patrol", "jianguan.patrol.endpoints.router")
-    # --- end ---
-    # --- devices: h3 ---
     api.add_router("/prevention", "jianguan.prevention.endpoints.router")
-    # --- end ---
 
 
 _mount()

@@ -132,9 +132,6 @@ def trend_of(unit_id: Any, *, since: dt.date, track: str = Track.LIVE) -> QueryS
     return GradeDaily.objects.filter(unit_id=unit_id, track=track, day__gte=since).order_by("day")
 
 
-# --- end ---
-
-# --- risk: h2 ---
 # Graded management (分级管理): scheduled talks and reviews, compliance, the patrol interval.
 from jianguan.risk.measures import (  # noqa: E402
     Compliance,
@@ -149,9 +146,7 @@ __all__ += [
     "measures_due",
     "patrol_minutes_for_cell",
 ]
-# --- end ---
 
-# --- risk: h3 ---
 # Learning whether the model works: replay the record under a version (backtest), and the
 # daily trend replayed from the facts (the synthetic history uses it).
 from jianguan.risk.backtest import (  # noqa: E402
@@ -162,4 +157,3 @@ from jianguan.risk.backtest import (  # noqa: E402
 )
 
 __all__ += ["backtest_node", "known_versions", "model_version", "trend_replay"]
-# --- end ---

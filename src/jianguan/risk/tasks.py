@@ -36,9 +36,7 @@ def hourly() -> None:
     with lock_task("risk-rescore"):
         rescore_all(cause="定时重算（动态因子衰减）")
     snapshot_today()
-    # --- risk: h2 ---
     from jianguan.risk.measures import measures_due
 
     with lock_task("risk-measures"):
         measures_due()  # graded management: talks and reviews that fell due
-    # --- end ---

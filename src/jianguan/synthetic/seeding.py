@@ -61,6 +61,7 @@ from jianguan.org.api import (
 from jianguan.outbox.api import deliver
 from jianguan.outbox.models import Event
 from jianguan.synthetic.catalog import Catalog
+from jianguan.synthetic.devices import DevicesResult, demo_devices
 from jianguan.synthetic.duty_morning import MorningResult, duty_morning
 from jianguan.synthetic.generate import (
     DEMO_TREE,
@@ -69,15 +70,7 @@ from jianguan.synthetic.generate import (
     UnitPlan,
     scale_tree,
 )
-
-# --- risk: h3 ---
 from jianguan.synthetic.risk_history import HistoryResult, risk_history
-
-# --- end ---
-# --- devices: h4 ---
-from jianguan.synthetic.devices import DevicesResult, demo_devices  # isort: skip
-
-# --- end ---
 
 DEMO_PASSWORD: Final = "jianguan-demo-2026"  # noqa: S105  (published: the demo's own)
 DEFAULT_SEED: Final = 20261121
@@ -141,12 +134,8 @@ class SeedResult:
     delivered: int = 0
     accounts: list[Account] = field(default_factory=list)
     duty: MorningResult | None = None
-    # --- risk: h3 ---
     risk: HistoryResult | None = None
-    # --- end ---
-    # --- devices: h4 ---
     devices: DevicesResult | None = None
-    # --- end ---
     seconds: float = 0.0
     bulk_seconds: float = 0.0
     method: str = ""
@@ -202,7 +191,6 @@ def run_seed(options: SeedOptions, *, say: Callable[[str], None] = print) -> See
         )
         note(f"勤务：{result.duty.records} 条动态信息，{sum(result.duty.tasks.values())} 项任务")
 
-    # --- risk: h3 ---
     if options.facilities is None:  # the demo facility's last 90 days of risk facts
         history = risk_history(
             unit=_account_units(facilities)["facility"], seed=options.seed, now=now
@@ -213,15 +201,12 @@ def run_seed(options: SeedOptions, *, say: Callable[[str], None] = print) -> See
             f"风险历史：{history.facts} 条事实，其中事件 {incidents} 起；"
             f"已评估全所并回放 {history.trend_days} 天等级分布"
         )
-    # --- end ---
 
-    # --- devices: h4 ---
     if options.facilities is None:  # the demo facility's devices, for the simulator to drive
         result.devices = demo_devices(
             unit=_account_units(facilities)["facility"], seed=options.seed, now=now
         )
         note(f"设备：{result.devices.total} 台（视频、终端、报警按钮、周界、门禁、手环、脚环）")
-    # --- end ---
 
     if options.facilities is None:  # the demo's activity feed shows its history at once
         while handled := deliver():

@@ -7,27 +7,17 @@ from jianguan.web import (
     views_admission,
     views_assessment,
     views_command,
+    views_devices,
     views_duty,
     views_live,
     views_oversight,
+    views_patrol,
     views_placement,
+    views_prevention,
     views_record,
     views_rules,
 )
 from jianguan.web.views_risk_measures import compliance_view as risk_compliance_view
-
-# --- devices: h2 ---
-from jianguan.web import views_patrol  # isort: skip
-
-# --- end ---
-# --- devices: h3 ---
-from jianguan.web import views_prevention
-
-# --- end ---
-# --- devices: h4 ---
-from jianguan.web import views_devices  # isort: skip
-
-# --- end ---
 
 app_name = "web"
 urlpatterns = [
@@ -138,7 +128,6 @@ urlpatterns = [
         name="risk_override_review",
     ),
     path("risk/compliance/", risk_compliance_view, name="risk_compliance"),
-    # --- devices: h2 ---
     path("patrol/", views_patrol.board, name="patrol"),
     path("patrol/panel/", views_patrol.board_panel, name="patrol_panel"),
     path("patrol/cells/<str:cell_id>/checkin/", views_patrol.check_in, name="patrol_check_in"),
@@ -152,8 +141,6 @@ urlpatterns = [
     path("patrol/duty/", views_patrol.duty, name="patrol_duty"),
     path("patrol/duty/panel/", views_patrol.duty_panel, name="patrol_duty_panel"),
     path("patrol/duty/<str:cell_id>/", views_patrol.duty_edit, name="patrol_duty_edit"),
-    # --- end ---
-    # --- devices: h3 ---
     path("prevention/talks/", views_prevention.talks, name="prevention_talks"),
     path(
         "prevention/talks/<uuid:id>/",
@@ -162,15 +149,12 @@ urlpatterns = [
     ),
     path("prevention/exits/", views_prevention.exits, name="prevention_exits"),
     path("prevention/outings/", views_prevention.outings, name="prevention_outings"),
-    # --- end ---
-    # --- devices: h4 ---
     path("devices/", views_devices.registry, name="devices"),
     path("devices/alerts/", views_devices.alerts, name="device_alerts"),
     path("devices/alerts/panel/", views_devices.alerts_panel, name="device_alerts_panel"),
     path("devices/rejected/", views_devices.rejected, name="devices_rejected"),
     path("devices/<str:device_id>/rotate/", views_devices.device_rotate, name="device_rotate"),
     path("devices/<str:device_id>/status/", views_devices.device_status, name="device_status"),
-    # --- end ---
     path("units/", views.units, name="units"),
     path("audit/", views.audit_log, name="audit"),
 ]
